@@ -1,0 +1,160 @@
+package dev.sextant.support;
+
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.validation.FieldError;
+import org.springframework.web.HttpMediaTypeNotAcceptableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
+import org.springframework.web.HttpRequestMethodNotSupportedException;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.MissingRequestHeaderException;
+import org.springframework.web.bind.MissingServletRequestParameterException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.method.annotation.HandlerMethodValidationException;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.multipart.MaxUploadSizeExceededException;
+import org.springframework.web.servlet.resource.NoResourceFoundException;
+
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+
+/**
+ * Turns every failure into {@code application/problem+json} (RFC 9457) with a stable type, the field at fault
+ * and the request id. Services with other wire shapes (OpenAI's {@code /v1} endpoints) register an advice of
+ * higher precedence for their own controllers.
+ */
+@RestControllerAdvice
+@Order(Ordered.LOWEST_PRECEDENCE)
+public class ProblemDetailsAdvice {
+
+    private static final Logger log = LoggerFactory.getLogger(ProblemDetailsAdvice.class);
+
+    @ExceptionHandler(SextantException.class)
+    ResponseEntity<ProblemDetail> sextant(SextantException e) {
+        ProblemDetail problem = Problems.of(e.errorCode(), e.field(), e.getMessage());
+        e.properties().forEach(problem::setProperty);
+        if (e.errorCode().status().is5xxServerError()) {
+            log.error("{}: {}", e.errorCode().code(), e.getMessage(), e);
+        }
+        return respond(problem, e);
+    }
+
+    @ExceptionHandler(MethodArgumentNotValidException.class)
+    ResponseEntity<ProblemDetail> invalid(MethodArgumentNotValidException e) {
+        FieldError first = e.getBindingResult().getFieldError();
+        String field = first != null ? first.getField() : e.getBindingResult().getObjectName();
+        String detail = e.getBindingResult().getFieldErrors().stream()
+                .map(f -> f.getField() + ": " + f.getDefaultMessage())
+                .collect(Collectors.joining("; "));
+        if (detail.isEmpty()) {
+            detail = e.getBindingResult().getAllErrors().stream()
+                    .map(x -> x.getDefaultMessage()).collect(Collectors.joining("; "));
+        }
+        return respond(Problems.of(ErrorCode.VALIDATION, field, detail), null);
+    }
+
+    @ExceptionHandler(HandlerMethodValidationException.class)
+    ResponseEntity<ProblemDetail> invalidParameter(HandlerMethodValidationException e) {
+        String field = e.getParameterValidationResults().isEmpty() ? null
+                : e.getParameterValidationResults().getFirst().getMethodParameter().getParameterName();
+        String detail = e.getAllErrors().stream().map(x -> x.getDefaultMessage()).collect(Collectors.joining("; "));
+        return respond(Problems.of(ErrorCode.VALIDATION, field, detail), null);
+    }
+
+    @ExceptionHandler(HttpMessageNotReadableException.class)
+    ResponseEntity<ProblemDetail> unreadable(HttpMessageNotReadableException e) {
+        Throwable cause = e.getMostSpecificCause();
+        String field = null;
+        String detail = "The request body is not valid JSON for this endpoint";
+        if (cause instanceof UnrecognizedPropertyException unknown) {
+            field = unknown.getPropertyName();
+            detail = "Unknown field '" + unknown.getPropertyName() + "'; remove it";
+        } else if (cause instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
+            field = mismatch.getPath().stream()
+                    .map(r -> r.getPropertyName() != null ? r.getPropertyName() : "[" + r.getIndex() + "]")
+                    .collect(Collectors.joining("."));
+            detail = "Field '" + field + "' has the wrong type: " + firstLine(mismatch.getOriginalMessage());
+        } else if (cause != null && cause.getMessage() != null) {
+            detail = detail + ": " + firstLine(cause.getMessage());
+        }
+        return respond(Problems.of(ErrorCode.MALFORMED_BODY, field, detail), null);
+    }
+
+    @ExceptionHandler(MissingServletRequestParameterException.class)
+    ResponseEntity<ProblemDetail> missingParameter(MissingServletRequestParameterException e) {
+        return respond(Problems.of(ErrorCode.MISSING_PARAMETER, e.getParameterName(),
+                "Query parameter '" + e.getParameterName() + "' is required"), null);
+    }
+
+    @ExceptionHandler(MissingRequestHeaderException.class)
+    ResponseEntity<ProblemDetail> missingHeader(MissingRequestHeaderException e) {
+        return respond(Problems.of(ErrorCode.MISSING_PARAMETER, e.getHeaderName(),
+                "Header '" + e.getHeaderName() + "' is required"), null);
+    }
+
+    @ExceptionHandler(MethodArgumentTypeMismatchException.class)
+    ResponseEntity<ProblemDetail> typeMismatch(MethodArgumentTypeMismatchException e) {
+        return respond(Problems.of(ErrorCode.VALIDATION, e.getName(),
+                "Parameter '" + e.getName() + "' has an invalid value '" + e.getValue() + "'"), null);
+    }
+
+    @ExceptionHandler(NoResourceFoundException.class)
+    ResponseEntity<ProblemDetail> noResource(NoResourceFoundException e) {
+        return respond(Problems.of(ErrorCode.NOT_FOUND, null, "No endpoint " + e.getHttpMethod() + " /" + e.getResourcePath()), null);
+    }
+
+    @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
+    ResponseEntity<ProblemDetail> method(HttpRequestMethodNotSupportedException e) {
+        return respond(Problems.of(ErrorCode.METHOD_NOT_ALLOWED, null,
+                "Method " + e.getMethod() + " is not supported here; use one of " + e.getSupportedHttpMethods()), null);
+    }
+
+    @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
+    ResponseEntity<ProblemDetail> mediaType(HttpMediaTypeNotSupportedException e) {
+        return respond(Problems.of(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type",
+                "Content type " + e.getContentType() + " is not supported; use one of " + e.getSupportedMediaTypes()), null);
+    }
+
+    @ExceptionHandler(HttpMediaTypeNotAcceptableException.class)
+    ResponseEntity<ProblemDetail> notAcceptable(HttpMediaTypeNotAcceptableException e) {
+        return respond(Problems.of(ErrorCode.NOT_ACCEPTABLE, "Accept",
+                "Cannot produce the requested media type; supported: " + e.getSupportedMediaTypes()), null);
+    }
+
+    @ExceptionHandler(MaxUploadSizeExceededException.class)
+    ResponseEntity<ProblemDetail> tooLarge(MaxUploadSizeExceededException e) {
+        return respond(Problems.of(ErrorCode.PAYLOAD_TOO_LARGE, "file",
+                "Upload exceeds the size limit (" + e.getMaxUploadSize() + " bytes)"), null);
+    }
+
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<ProblemDetail> unexpected(Exception e) {
+        log.error("Unhandled error", e);
+        return respond(Problems.of(ErrorCode.INTERNAL, null, "Unexpected error; quote the request id when reporting it"), null);
+    }
+
+    private static ResponseEntity<ProblemDetail> respond(ProblemDetail problem, SextantException e) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+        if (e != null && e.properties().get("retryAfterSeconds") instanceof Number seconds) {
+            headers.set(HttpHeaders.RETRY_AFTER, String.valueOf(seconds.longValue()));
+        }
+        return new ResponseEntity<>(problem, headers, HttpStatusCode.valueOf(problem.getStatus()));
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}
