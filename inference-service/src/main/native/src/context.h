@@ -23,6 +23,7 @@ struct sx_context {
     int32_t n_outputs;
     int32_t *cells;             /* [n_batch_max] KV cell of each batch row (filled by sx_decode) */
     int32_t *out_rows;          /* [n_out_max] batch row of each output */
+    int32_t *sim_len, *sim_blocks, *sim_last; /* [n_seq_max] scratch for batch validation */
     void *backend_state;        /* KV storage and scratch, owned by the backend */
 };
 

@@ -26,7 +26,7 @@ typedef struct sx_hparams {
     float norm_eps;
     float rope_theta;
     sx_rope_kind rope_kind;
-    /* llama3 rope scaling (rope_scaling_type "llama3"); factor 0 = none */
+    /* llama3 rope scaling (HF rope_scaling.rope_type "llama3"; GGUF carries rope_freqs.weight); factor 0 = none */
     float rope_scale_factor, rope_low_freq_factor, rope_high_freq_factor;
     int32_t rope_orig_ctx;
     /* linear rope scaling: positions divided by this (1 = none) */
@@ -62,6 +62,7 @@ struct sx_model {
     sx_tensor *output_norm;   /* (dim) */
     sx_tensor *output;        /* (n_vocab rows, dim); == tok_embd when tied */
     sx_layer *layers;         /* [n_layer] */
+    float *inv_freq;          /* (head_dim/2) RoPE inverse frequencies incl. llama3 scaling / rope_freqs */
     sx_mapping maps[SX_MAX_FILES];
     int32_t n_maps;
     void **owned;             /* heap blocks to free (converted tensors, names) */

@@ -1,0 +1,97 @@
+/* common.c — errors, dtype tables, CPU feature detection. */
+#include "common.h"
+#include "backend.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <cpuid.h>
+#include <stdlib.h>
+
+static __thread char sx_err[2048] = "no error";
+
+sx_status sx_set_error(sx_status s, const char *fmt, ...) {
+    va_list ap; va_start(ap, fmt); vsnprintf(sx_err, sizeof sx_err, fmt, ap); va_end(ap);
+    return s;
+}
+
+SX_API const char *sx_last_error(void) { return sx_err; }
+
+SX_API const char *sx_status_name(sx_status s) {
+    switch (s) {
+    case SX_OK: return "OK";
+    case SX_ERR_IO: return "IO";
+    case SX_ERR_FORMAT: return "FORMAT";
+    case SX_ERR_UNSUPPORTED: return "UNSUPPORTED";
+    case SX_ERR_ARGUMENT: return "ARGUMENT";
+    case SX_ERR_NO_MEMORY: return "NO_MEMORY";
+    case SX_ERR_CAPACITY: return "CAPACITY";
+    case SX_ERR_BACKEND: return "BACKEND";
+    default: return "INTERNAL";
+    }
+}
+
+int sx_dtype_block(int type) {
+    switch (type) {
+    case SX_F32: case SX_F16: case SX_BF16: return 1;
+    case SX_Q8_0: case SX_Q4_0: return 32;
+    case SX_Q4_K: case SX_Q6_K: return QK_K;
+    default: return 0;
+    }
+}
+
+size_t sx_dtype_block_bytes(int type) {
+    switch (type) {
+    case SX_F32: return 4;
+    case SX_F16: case SX_BF16: return 2;
+    case SX_Q8_0: return sizeof(block_q8_0);
+    case SX_Q4_0: return sizeof(block_q4_0);
+    case SX_Q4_K: return sizeof(block_q4_K);
+    case SX_Q6_K: return sizeof(block_q6_K);
+    default: return 0;
+    }
+}
+
+const char *sx_dtype_name(int type) {
+    switch (type) {
+    case SX_F32: return "F32"; case SX_F16: return "F16"; case SX_BF16: return "BF16";
+    case SX_Q8_0: return "Q8_0"; case SX_Q4_0: return "Q4_0"; case SX_Q4_K: return "Q4_K"; case SX_Q6_K: return "Q6_K";
+    default: return "unknown";
+    }
+}
+
+size_t sx_row_bytes(int type, int64_t n) { return (size_t)(n / sx_dtype_block(type)) * sx_dtype_block_bytes(type); }
+
+static sx_cpu_caps caps;
+static pthread_once_t caps_once = PTHREAD_ONCE_INIT;
+static char caps_str[128];
+
+static void detect(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return;
+    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    caps.fma = (c >> 12) & 1; caps.f16c = (c >> 29) & 1;
+    unsigned long long xcr0 = 0;
+    if (osxsave) { unsigned lo, hi; __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0)); xcr0 = ((unsigned long long)hi << 32) | lo; }
+    int ymm = avx && (xcr0 & 6) == 6, zmm = ymm && (xcr0 & 0xe0) == 0xe0;
+    if (!ymm) { caps.fma = caps.f16c = 0; }
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        caps.avx2 = ymm && ((b >> 5) & 1);
+        caps.avx512f = zmm && ((b >> 16) & 1);
+        caps.avx512bw = zmm && ((b >> 30) & 1);
+        caps.avx512vl = zmm && ((b >> 31) & 1);
+        caps.avx512vnni = zmm && ((c >> 11) & 1);
+    }
+    if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) caps.avx512bf16 = zmm && ((a >> 5) & 1);
+    /* Our AVX2 kernels also need FMA and F16C. SEXTANT_CPU=scalar forces the portable path (tests). */
+    const char *force = getenv("SEXTANT_CPU");
+    if (force && strcmp(force, "scalar") == 0) caps.avx2 = 0;
+    if (!(caps.fma && caps.f16c)) caps.avx2 = 0;
+    if (!caps.avx2) caps.avx512f = caps.avx512bw = caps.avx512vl = caps.avx512vnni = caps.avx512bf16 = 0;
+    snprintf(caps_str, sizeof caps_str, "%s%s%s%s%s%s", caps.avx2 ? "avx2,fma,f16c" : "scalar",
+             caps.avx512f ? ",avx512f" : "", caps.avx512bw ? ",avx512bw" : "", caps.avx512vl ? ",avx512vl" : "",
+             caps.avx512vnni ? ",avx512vnni" : "", caps.avx512bf16 ? ",avx512bf16" : "");
+}
+
+const sx_cpu_caps *sx_cpu(void) { pthread_once(&caps_once, detect); return &caps; }
+
+SX_API const char *sx_cpu_features(void) { sx_cpu(); return caps_str; }

@@ -1,0 +1,309 @@
+/* cpu_backend.c — the CPU backend: Llama-family forward pass over a paged KV cache.
+ * Every output element is computed by one fixed-order kernel call, so results do not depend on the batch
+ * composition or the number of threads (batch invariance). The step loop allocates nothing. */
+#include "../backend.h"
+#include "../common.h"
+#include "kernels.h"
+#include "threadpool.h"
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { ACT_F32, ACT_Q8_0, ACT_Q8_K, ACT_KINDS };
+
+typedef struct cpu_ctx {
+    sx_pool *pool;
+    int n_threads;
+    int n_cells;       /* KV cells per layer = n_blocks * block size */
+    float *k_cache;    /* (layer, n_cells, kv_dim) */
+    float *v_cache;    /* (layer, n_cells, kv_dim) */
+    float *x;          /* (n_batch, dim) residual stream */
+    float *xb;         /* (n_batch, max(dim, q_dim)) normed input / attention output */
+    float *q;          /* (n_batch, q_dim) */
+    float *k;          /* (n_batch, kv_dim) */
+    float *v;          /* (n_batch, kv_dim) */
+    float *hb;         /* (n_batch, n_ff) gate, then SwiGLU output */
+    float *hb2;        /* (n_batch, n_ff) up */
+    float *out_x;      /* (n_out, dim) final-normed output rows */
+    float *scores;     /* (n_threads, max_seq_len) attention scores */
+    void *act[ACT_KINDS];   /* (n_batch, act row bytes) activations converted for quantized weights */
+    int act_ready[ACT_KINDS];
+    const float *act_src;
+} cpu_ctx;
+
+static int act_kind(sx_dtype t) {
+    switch (t) { case SX_Q8_0: case SX_Q4_0: return ACT_Q8_0; case SX_Q4_K: case SX_Q6_K: return ACT_Q8_K; default: return ACT_F32; }
+}
+
+static int online_cores(void) { long n = sysconf(_SC_NPROCESSORS_ONLN); return n > 0 ? (int)n : 1; }
+
+/* ---- matmul: y[b][r] = dot(W row r, x row b) (+ bias), up to 3 weights sharing one input ---- */
+
+#define MM_CHUNK 16
+
+typedef struct mm_op { const sx_tensor *w; const sx_tensor *bias; float *y; int ldy; } mm_op;
+
+typedef struct mm_job {
+    mm_op ops[3];
+    int n_ops;
+    int k;            /* input length */
+    int n;            /* input rows */
+    const void *act[3];
+    size_t act_stride[3];
+    int chunks[4];    /* prefix sums of chunk counts per op */
+    atomic_int next;
+    const sx_kernels *kern;
+} mm_job;
+
+static void mm_task(void *arg, int ith, int nth) {
+    mm_job *j = arg;
+    const int total = j->chunks[j->n_ops];
+    for (;;) {
+        int c = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (c >= total) return;
+        int o = 0; while (c >= j->chunks[o + 1]) o++;
+        const mm_op *op = &j->ops[o];
+        const int m = (int)op->w->ne[1];
+        const int r0 = (c - j->chunks[o]) * MM_CHUNK, r1 = r0 + MM_CHUNK < m ? r0 + MM_CHUNK : m;
+        const size_t rb = sx_row_bytes(op->w->type, j->k);
+        const uint8_t *w = op->w->data;
+        sx_dot_fn dot = j->kern->dot[op->w->type];
+        const float *bias = op->bias ? op->bias->data : NULL; /* biases are converted to F32 at model init */
+        const uint8_t *act = j->act[o];
+        for (int b = 0; b < j->n; b++) {
+            const void *xr = act + (size_t)b * j->act_stride[o];
+            float *yr = op->y + (size_t)b * op->ldy;
+            for (int r = r0; r < r1; r++) yr[r] = dot(j->k, w + (size_t)r * rb, xr) + (bias ? bias[r] : 0.0f);
+        }
+    }
+}
+
+/* Converts x (n rows of k floats) into the activation formats the ops need, then runs them. */
+static void matmul(cpu_ctx *c, const float *x, int n, int k, mm_op *ops, int n_ops) {
+    const sx_kernels *kern = sx_kernels_get();
+    mm_job j; memset(&j, 0, sizeof j);
+    j.n_ops = n_ops; j.k = k; j.n = n; j.kern = kern;
+    int ready[ACT_KINDS] = {0};
+    double work = 0;
+    for (int o = 0; o < n_ops; o++) {
+        j.ops[o] = ops[o];
+        sx_dtype t = ops[o].w->type; int kind = act_kind(t);
+        if (kind == ACT_F32) { j.act[o] = x; j.act_stride[o] = (size_t)k * sizeof(float); }
+        else {
+            size_t stride = sx_act_row_bytes(t, k);
+            if (!ready[kind]) {
+                for (int b = 0; b < n; b++) kern->quant[t](x + (size_t)b * k, (uint8_t *)c->act[kind] + (size_t)b * stride, k);
+                ready[kind] = 1;
+            }
+            j.act[o] = c->act[kind]; j.act_stride[o] = stride;
+        }
+        int m = (int)ops[o].w->ne[1];
+        j.chunks[o + 1] = j.chunks[o] + (m + MM_CHUNK - 1) / MM_CHUNK;
+        work += (double)m * k * n;
+    }
+    atomic_init(&j.next, 0);
+    /* Tiny products are cheaper on one thread than the cost of waking the others. */
+    int nth = work < 131072 ? 1 : c->n_threads;
+    sx_pool_run(c->pool, mm_task, &j, nth);
+}
+
+/* ---- element-wise ops (caller thread) ---- */
+
+static void rmsnorm(float *o, const float *x, const sx_tensor *w, int n, float eps, float *tmp) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    float s = (float)(1.0 / sqrt(ss / n + eps));
+    const float *wf = w->data; /* norms are converted to F32 at model init */
+    (void)tmp;
+    for (int i = 0; i < n; i++) o[i] = x[i] * s * wf[i];
+}
+
+static void rope(float *v, int n_heads, int head_dim, int pos, const float *inv_freq, sx_rope_kind kind) {
+    const int half = head_dim / 2;
+    for (int i = 0; i < half; i++) {
+        float th = (float)pos * inv_freq[i], cs = cosf(th), sn = sinf(th);
+        for (int h = 0; h < n_heads; h++) {
+            float *hv = v + h * head_dim;
+            int a = kind == SX_ROPE_NEOX ? i : 2 * i, b = kind == SX_ROPE_NEOX ? i + half : 2 * i + 1;
+            float x0 = hv[a], x1 = hv[b];
+            hv[a] = x0 * cs - x1 * sn; hv[b] = x0 * sn + x1 * cs;
+        }
+    }
+}
+
+/* ---- attention over the paged cache ---- */
+
+typedef struct att_job {
+    sx_context *ctx; cpu_ctx *c; const sx_batch *batch; int layer; int n_tasks; atomic_int next;
+} att_job;
+
+static void att_task(void *arg, int ith, int nth) {
+    att_job *j = arg; sx_context *ctx = j->ctx; cpu_ctx *c = j->c;
+    const sx_hparams *hp = &ctx->model->hp;
+    const int hd = hp->head_dim, n_head = hp->n_head, kv_dim = hp->n_head_kv * hd, group = hp->n_head / hp->n_head_kv;
+    const int bs = ctx->params.kv_block_size, q_dim = n_head * hd;
+    const int max_len = ctx->max_blocks_per_seq * bs;
+    const float scale = 1.0f / sqrtf((float)hd);
+    const sx_kernels *kern = sx_kernels_get();
+    float *sc = c->scores + (size_t)ith * max_len;
+    const float *kc = c->k_cache + (size_t)j->layer * c->n_cells * kv_dim, *vc = c->v_cache + (size_t)j->layer * c->n_cells * kv_dim;
+    for (;;) {
+        int t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (t >= j->n_tasks) return;
+        int b = t / n_head, h = t % n_head, kvh = h / group;
+        const int pos = j->batch->pos[b];
+        const sx_seq *s = &ctx->seqs[j->batch->seq_id[b]];
+        const float *q = c->q + (size_t)b * q_dim + h * hd;
+        float mx = -INFINITY;
+        for (int p = 0; p <= pos; p++) {
+            int cell = s->blocks[p / bs] * bs + p % bs;
+            float v = kern->dot_f32(hd, q, kc + (size_t)cell * kv_dim + kvh * hd) * scale;
+            sc[p] = v; if (v > mx) mx = v;
+        }
+        float sum = 0;
+        for (int p = 0; p <= pos; p++) { sc[p] = expf(sc[p] - mx); sum += sc[p]; }
+        float inv = 1.0f / sum;
+        float *o = c->xb + (size_t)b * q_dim + h * hd;
+        memset(o, 0, sizeof(float) * (size_t)hd);
+        for (int p = 0; p <= pos; p++) {
+            int cell = s->blocks[p / bs] * bs + p % bs;
+            kern->axpy_f32(hd, sc[p] * inv, vc + (size_t)cell * kv_dim + kvh * hd, o);
+        }
+    }
+}
+
+/* ---- forward ---- */
+
+static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
+    cpu_ctx *c = ctx->backend_state;
+    const sx_model *m = ctx->model;
+    const sx_hparams *hp = &m->hp;
+    const int n = batch->n_tokens, dim = hp->n_embd, hd = hp->head_dim;
+    const int q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd, ff = hp->n_ff;
+    const size_t emb_rb = sx_row_bytes(m->tok_embd->type, dim);
+    for (int b = 0; b < n; b++)
+        sx_dequant_row(m->tok_embd->type, (const uint8_t *)m->tok_embd->data + (size_t)batch->tokens[b] * emb_rb, c->x + (size_t)b * dim, dim);
+
+    for (int l = 0; l < hp->n_layer; l++) {
+        const sx_layer *L = &m->layers[l];
+        for (int b = 0; b < n; b++) rmsnorm(c->xb + (size_t)b * dim, c->x + (size_t)b * dim, L->attn_norm, dim, hp->norm_eps, NULL);
+        mm_op qkv[3] = { { L->wq, L->bq, c->q, q_dim }, { L->wk, L->bk, c->k, kv_dim }, { L->wv, L->bv, c->v, kv_dim } };
+        matmul(c, c->xb, n, dim, qkv, 3);
+        float *kc = c->k_cache + (size_t)l * c->n_cells * kv_dim, *vc = c->v_cache + (size_t)l * c->n_cells * kv_dim;
+        for (int b = 0; b < n; b++) {
+            rope(c->q + (size_t)b * q_dim, hp->n_head, hd, batch->pos[b], m->inv_freq, hp->rope_kind);
+            rope(c->k + (size_t)b * kv_dim, hp->n_head_kv, hd, batch->pos[b], m->inv_freq, hp->rope_kind);
+            memcpy(kc + (size_t)ctx->cells[b] * kv_dim, c->k + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
+            memcpy(vc + (size_t)ctx->cells[b] * kv_dim, c->v + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
+        }
+        att_job aj = { ctx, c, batch, l, n * hp->n_head, 0 };
+        atomic_init(&aj.next, 0);
+        int att_work = 0; for (int b = 0; b < n; b++) att_work += (batch->pos[b] + 1) * hp->n_head * hd;
+        sx_pool_run(c->pool, att_task, &aj, att_work < 65536 ? 1 : c->n_threads);
+        mm_op wo = { L->wo, NULL, c->hb, dim };  /* hb as temporary (n, dim) */
+        matmul(c, c->xb, n, q_dim, &wo, 1);
+        for (size_t i = 0; i < (size_t)n * dim; i++) c->x[i] += c->hb[i];
+        for (int b = 0; b < n; b++) rmsnorm(c->xb + (size_t)b * dim, c->x + (size_t)b * dim, L->ffn_norm, dim, hp->norm_eps, NULL);
+        mm_op gu[2] = { { L->w_gate, NULL, c->hb, ff }, { L->w_up, NULL, c->hb2, ff } };
+        matmul(c, c->xb, n, dim, gu, 2);
+        for (size_t i = 0; i < (size_t)n * ff; i++) { float g = c->hb[i]; c->hb[i] = g / (1.0f + expf(-g)) * c->hb2[i]; }
+        mm_op down = { L->w_down, NULL, c->xb, dim };
+        matmul(c, c->hb, n, ff, &down, 1);
+        for (size_t i = 0; i < (size_t)n * dim; i++) c->x[i] += c->xb[i];
+    }
+    for (int k = 0; k < ctx->n_outputs; k++) {
+        int b = ctx->out_rows[k];
+        rmsnorm(c->out_x + (size_t)k * dim, c->x + (size_t)b * dim, m->output_norm, dim, hp->norm_eps, NULL);
+    }
+    if (ctx->n_outputs > 0) {
+        mm_op out = { m->output, NULL, ctx->logits, hp->n_vocab };
+        matmul(c, c->out_x, ctx->n_outputs, dim, &out, 1);
+    }
+    return SX_OK;
+}
+
+/* ---- lifecycle ---- */
+
+/* Norm vectors and biases may be F16/BF16 in the file; the step loop wants F32, so convert once. */
+static sx_status to_f32(sx_model *m, sx_tensor *t) {
+    if (!t || t->type == SX_F32) return SX_OK;
+    int64_t n = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+    float *f = sx_model_own(m, sizeof(float) * (size_t)n);
+    if (!f) return sx_set_error(SX_ERR_NO_MEMORY, "%s: out of memory", m->path);
+    sx_dequant_row(t->type, t->data, f, (int)n);
+    t->data = f; t->type = SX_F32; t->nbytes = sizeof(float) * (size_t)n;
+    return SX_OK;
+}
+
+static sx_status cpu_model_init(sx_model *m, int device) {
+    sx_kernels_get();
+    sx_status st = to_f32(m, m->output_norm);
+    for (int l = 0; l < m->hp.n_layer && !st; l++) {
+        sx_layer *L = &m->layers[l];
+        if ((st = to_f32(m, L->attn_norm)) || (st = to_f32(m, L->ffn_norm)) || (st = to_f32(m, L->bq)) || (st = to_f32(m, L->bk)) || (st = to_f32(m, L->bv))) break;
+    }
+    return st;
+}
+
+static void cpu_context_free(sx_context *ctx) {
+    cpu_ctx *c = ctx->backend_state;
+    if (!c) return;
+    sx_pool_free(c->pool);
+    free(c->k_cache); free(c->v_cache); free(c->x); free(c->xb); free(c->q); free(c->k); free(c->v);
+    free(c->hb); free(c->hb2); free(c->out_x); free(c->scores);
+    for (int i = 0; i < ACT_KINDS; i++) free(c->act[i]);
+    free(c);
+    ctx->backend_state = NULL;
+}
+
+static sx_status cpu_context_init(sx_context *ctx) {
+    const sx_hparams *hp = &ctx->model->hp;
+    cpu_ctx *c = calloc(1, sizeof *c);
+    if (!c) return sx_set_error(SX_ERR_NO_MEMORY, "out of memory for a context");
+    ctx->backend_state = c;
+    c->n_threads = ctx->params.n_threads > 0 ? ctx->params.n_threads : online_cores();
+    c->pool = sx_pool_create(c->n_threads);
+    c->n_cells = ctx->n_blocks * ctx->params.kv_block_size;
+    const size_t nb = (size_t)ctx->params.n_batch_max, dim = (size_t)hp->n_embd, hd = (size_t)hp->head_dim;
+    const size_t q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd, ff = (size_t)hp->n_ff;
+    const size_t kmax = dim > q_dim ? (dim > ff ? dim : ff) : (q_dim > ff ? q_dim : ff);
+    const size_t max_len = (size_t)ctx->max_blocks_per_seq * ctx->params.kv_block_size;
+    c->k_cache = calloc((size_t)hp->n_layer * c->n_cells * kv_dim, sizeof(float));
+    c->v_cache = calloc((size_t)hp->n_layer * c->n_cells * kv_dim, sizeof(float));
+    c->x = malloc(sizeof(float) * nb * dim);
+    c->xb = malloc(sizeof(float) * nb * (dim > q_dim ? dim : q_dim));
+    c->q = malloc(sizeof(float) * nb * q_dim);
+    c->k = malloc(sizeof(float) * nb * kv_dim);
+    c->v = malloc(sizeof(float) * nb * kv_dim);
+    c->hb = malloc(sizeof(float) * nb * (ff > dim ? ff : dim));
+    c->hb2 = malloc(sizeof(float) * nb * ff);
+    c->out_x = malloc(sizeof(float) * (size_t)ctx->params.n_out_max * dim);
+    c->scores = malloc(sizeof(float) * (size_t)c->n_threads * max_len);
+    c->act[ACT_Q8_0] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0));
+    c->act[ACT_Q8_K] = malloc(nb * (kmax / QK_K + 1) * sizeof(block_q8_K));
+    if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v || !c->hb || !c->hb2 || !c->out_x
+        || !c->scores || !c->act[ACT_Q8_0] || !c->act[ACT_Q8_K]) {
+        cpu_context_free(ctx);
+        return sx_set_error(SX_ERR_NO_MEMORY, "out of memory for a context of %d cells", c ? ctx->n_blocks * ctx->params.kv_block_size : 0);
+    }
+    return SX_OK;
+}
+
+static sx_status cpu_kv_copy_block(sx_context *ctx, int32_t src, int32_t dst) {
+    cpu_ctx *c = ctx->backend_state; const sx_hparams *hp = &ctx->model->hp;
+    const size_t kv_dim = (size_t)hp->n_head_kv * hp->head_dim, bs = (size_t)ctx->params.kv_block_size;
+    for (int l = 0; l < hp->n_layer; l++) {
+        size_t base = (size_t)l * c->n_cells * kv_dim;
+        memcpy(c->k_cache + base + dst * bs * kv_dim, c->k_cache + base + src * bs * kv_dim, sizeof(float) * bs * kv_dim);
+        memcpy(c->v_cache + base + dst * bs * kv_dim, c->v_cache + base + src * bs * kv_dim, sizeof(float) * bs * kv_dim);
+    }
+    return SX_OK;
+}
+
+static const sx_backend cpu_backend = {
+    SX_BACKEND_ABI, "cpu", cpu_model_init, NULL, cpu_context_init, cpu_context_free, cpu_decode, cpu_kv_copy_block
+};
+
+const sx_backend *sx_backend_cpu(void) { return &cpu_backend; }

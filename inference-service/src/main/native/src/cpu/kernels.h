@@ -1,0 +1,26 @@
+/* kernels.h — CPU vector kernels, chosen once at run time (AVX2+FMA+F16C or portable scalar). */
+#ifndef SX_KERNELS_H
+#define SX_KERNELS_H
+
+#include "../common.h"
+
+/* dot(w_row, x_row) of n elements; x is in the activation format of the weight type (sx_act_type). */
+typedef float (*sx_dot_fn)(int n, const void *w, const void *x);
+/* Converts a float row into the activation format of a weight type. */
+typedef void (*sx_quant_fn)(const float *x, void *y, int n);
+
+typedef struct sx_kernels {
+    const char *name;
+    sx_dot_fn dot[31];      /* by weight dtype */
+    sx_quant_fn quant[31];  /* activation conversion by weight dtype */
+    float (*dot_f32)(int n, const float *a, const float *b);
+    void (*axpy_f32)(int n, float a, const float *x, float *y); /* y += a*x */
+} sx_kernels;
+
+const sx_kernels *sx_kernels_get(void);
+/* Bytes of the activation row for a weight dtype and row length n. */
+size_t sx_act_row_bytes(int wtype, int n);
+/* Dequantize one row of any supported dtype into floats. */
+void sx_dequant_row(int type, const void *src, float *dst, int n);
+
+#endif

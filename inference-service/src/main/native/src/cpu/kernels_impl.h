@@ -1,0 +1,134 @@
+/* kernels_impl.h — kernel bodies as always-inline functions, instantiated per target (scalar, AVX2). */
+#ifndef SX_KERNELS_IMPL_H
+#define SX_KERNELS_IMPL_H
+
+#include "kernels.h"
+#include <math.h>
+#include <string.h>
+
+#define SX_INLINE static inline __attribute__((always_inline))
+
+SX_INLINE void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
+    if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; }
+    else { *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4); *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
+}
+
+/* Q6_K block → 256 signed 6-bit values in natural order. */
+SX_INLINE void unpack_q6_K(const block_q6_K *b, int8_t *a) {
+    const uint8_t *ql = b->ql, *qh = b->qh;
+    for (int n = 0; n < QK_K; n += 128) {
+        for (int l = 0; l < 32; l++) {
+            a[n + l] = (int8_t)(((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32);
+            a[n + l + 32] = (int8_t)(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
+            a[n + l + 64] = (int8_t)(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+            a[n + l + 96] = (int8_t)(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+        }
+        ql += 64; qh += 32;
+    }
+}
+
+/* Fixed-order float dot: 8 partial sums, combined pairwise (same order on every path of the same target). */
+SX_INLINE float dot_f32_body(int n, const float *a, const float *b) {
+    float s[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8) for (int j = 0; j < 8; j++) s[j] += a[i + j] * b[i + j];
+    for (; i < n; i++) s[0] += a[i] * b[i];
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+SX_INLINE float dot_f16_body(int n, const void *w, const void *x) {
+    const uint16_t *h = w; const float *b = x; float s[8] = {0}; int i = 0;
+    for (; i + 8 <= n; i += 8) for (int j = 0; j < 8; j++) s[j] += sx_fp16_to_fp32(h[i + j]) * b[i + j];
+    for (; i < n; i++) s[0] += sx_fp16_to_fp32(h[i]) * b[i];
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+SX_INLINE float dot_bf16_body(int n, const void *w, const void *x) {
+    const uint16_t *h = w; const float *b = x; float s[8] = {0}; int i = 0;
+    for (; i + 8 <= n; i += 8) for (int j = 0; j < 8; j++) s[j] += sx_bf16_to_fp32(h[i + j]) * b[i + j];
+    for (; i < n; i++) s[0] += sx_bf16_to_fp32(h[i]) * b[i];
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+SX_INLINE float dot_q8_0_body(int n, const void *w, const void *x) {
+    const block_q8_0 *a = w, *b = x; float s = 0;
+    for (int i = 0; i < n / QK8_0; i++) {
+        int sum = 0;
+        for (int j = 0; j < QK8_0; j++) sum += a[i].qs[j] * b[i].qs[j];
+        s += sx_fp16_to_fp32(a[i].d) * sx_fp16_to_fp32(b[i].d) * (float)sum;
+    }
+    return s;
+}
+
+SX_INLINE float dot_q4_0_body(int n, const void *w, const void *x) {
+    const block_q4_0 *a = w; const block_q8_0 *b = x; float s = 0;
+    for (int i = 0; i < n / QK4_0; i++) {
+        int sum = 0;
+        for (int j = 0; j < 16; j++) sum += ((a[i].qs[j] & 0xF) - 8) * b[i].qs[j] + ((a[i].qs[j] >> 4) - 8) * b[i].qs[j + 16];
+        s += sx_fp16_to_fp32(a[i].d) * sx_fp16_to_fp32(b[i].d) * (float)sum;
+    }
+    return s;
+}
+
+SX_INLINE float dot_q4_K_body(int n, const void *w, const void *x) {
+    const block_q4_K *a = w; const block_q8_K *b = x; float s = 0;
+    for (int i = 0; i < n / QK_K; i++) {
+        const uint8_t *q4 = a[i].qs; const int8_t *q8 = b[i].qs; int sumi = 0, summ = 0;
+        for (int j = 0; j < 4; j++) {
+            uint8_t sc0, m0, sc1, m1; scale_min_k4(2 * j, a[i].scales, &sc0, &m0); scale_min_k4(2 * j + 1, a[i].scales, &sc1, &m1);
+            int s0 = 0, s1 = 0;
+            for (int l = 0; l < 32; l++) { s0 += (q4[l] & 0xF) * q8[l]; s1 += (q4[l] >> 4) * q8[l + 32]; }
+            sumi += sc0 * s0 + sc1 * s1;
+            summ += m0 * (b[i].bsums[4 * j] + b[i].bsums[4 * j + 1]) + m1 * (b[i].bsums[4 * j + 2] + b[i].bsums[4 * j + 3]);
+            q4 += 32; q8 += 64;
+        }
+        s += b[i].d * (sx_fp16_to_fp32(a[i].d) * (float)sumi - sx_fp16_to_fp32(a[i].dmin) * (float)summ);
+    }
+    return s;
+}
+
+SX_INLINE float dot_q6_K_body(int n, const void *w, const void *x) {
+    const block_q6_K *a = w; const block_q8_K *b = x; float s = 0;
+    for (int i = 0; i < n / QK_K; i++) {
+        int8_t v[QK_K]; unpack_q6_K(&a[i], v);
+        int sumi = 0;
+        for (int g = 0; g < QK_K / 16; g++) {
+            int t = 0;
+            for (int l = 0; l < 16; l++) t += v[g * 16 + l] * b[i].qs[g * 16 + l];
+            sumi += a[i].scales[g] * t;
+        }
+        s += b[i].d * sx_fp16_to_fp32(a[i].d) * (float)sumi;
+    }
+    return s;
+}
+
+SX_INLINE void quant_q8_0_body(const float *x, void *y, int n) {
+    block_q8_0 *b = y;
+    for (int i = 0; i < n / QK8_0; i++) {
+        float amax = 0;
+        for (int j = 0; j < QK8_0; j++) { float v = fabsf(x[i * 32 + j]); amax = v > amax ? v : amax; }
+        float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
+        b[i].d = sx_fp32_to_fp16(d);
+        for (int j = 0; j < QK8_0; j++) b[i].qs[j] = (int8_t)nearbyintf(x[i * 32 + j] * id);
+    }
+}
+
+SX_INLINE void quant_q8_K_body(const float *x, void *y, int n) {
+    block_q8_K *b = y;
+    for (int i = 0; i < n / QK_K; i++) {
+        const float *v = x + i * QK_K; float amax = 0, max = 0;
+        for (int j = 0; j < QK_K; j++) { float a = fabsf(v[j]); if (a > amax) { amax = a; max = v[j]; } }
+        if (amax == 0) { memset(&b[i], 0, sizeof b[i]); continue; }
+        float iscale = -127.0f / max;
+        for (int j = 0; j < QK_K; j++) { int q = (int)nearbyintf(iscale * v[j]); b[i].qs[j] = (int8_t)(q > 127 ? 127 : q); }
+        for (int g = 0; g < QK_K / 16; g++) { int s = 0; for (int l = 0; l < 16; l++) s += b[i].qs[g * 16 + l]; b[i].bsums[g] = (int16_t)s; }
+        b[i].d = 1.0f / iscale;
+    }
+}
+
+SX_INLINE void axpy_f32_body(int n, float a, const float *x, float *y) { for (int i = 0; i < n; i++) y[i] += a * x[i]; }
+
+const sx_kernels *sx_kernels_scalar(void);
+const sx_kernels *sx_kernels_avx2(void);
+
+#endif
