@@ -1,0 +1,61 @@
+package dev.sextant.retrieval.embedding;
+
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.retry.Retry;
+
+import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.web.client.HttpClientErrorException;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientException;
+
+import dev.sextant.retrieval.RetrievalErrors;
+import dev.sextant.support.ErrorCode;
+import dev.sextant.support.SextantException;
+
+/**
+ * How retrieval-service calls inference-service: a RestClient from Boot's builder (request id, tenant and
+ * traceparent travel with it), bounded timeouts, optional retry, one circuit breaker; and the mapping of failures
+ * to problems: unreachable, 5xx or breaker open → 503 with Retry-After, a 4xx answer → 502 with its message.
+ */
+public final class InferenceCalls {
+
+    private static final int RETRY_AFTER_SECONDS = 5;
+
+    private InferenceCalls() {
+    }
+
+    public static RestClient client(RestClient.Builder builder, String baseUrl, Duration readTimeout) {
+        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).version(HttpClient.Version.HTTP_1_1).build());
+        factory.setReadTimeout(readTimeout);
+        return builder.clone().baseUrl(baseUrl).requestFactory(factory).build();
+    }
+
+    /** Runs the call through retry (when given) and the breaker, translating failures to problems. */
+    public static <T> T call(String what, CircuitBreaker breaker, Retry retry, Supplier<T> call) {
+        Supplier<T> guarded = retry == null ? call : Retry.decorateSupplier(retry, call);
+        guarded = CircuitBreaker.decorateSupplier(breaker, guarded);
+        try {
+            return guarded.get();
+        } catch (CallNotPermittedException e) {
+            throw unavailable(what, "inference-service is failing; calls are paused for a few seconds", e);
+        } catch (HttpClientErrorException e) {
+            throw new SextantException(RetrievalErrors.UPSTREAM_FAILED, null,
+                    "inference-service refused the " + what + " request (" + e.getStatusCode().value() + "): "
+                            + e.getResponseBodyAsString(), Map.of(), e);
+        } catch (RestClientException e) {
+            throw unavailable(what, "inference-service could not answer the " + what + " request: " + e.getMessage(), e);
+        }
+    }
+
+    static SextantException unavailable(String what, String detail, Throwable cause) {
+        return new SextantException(ErrorCode.UPSTREAM_UNAVAILABLE, null, detail,
+                Map.of("retryAfterSeconds", RETRY_AFTER_SECONDS, "upstream", "inference-service"), cause);
+    }
+}

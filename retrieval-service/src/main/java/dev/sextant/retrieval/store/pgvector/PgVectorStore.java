@@ -1,0 +1,248 @@
+package dev.sextant.retrieval.store.pgvector;
+
+import java.sql.Array;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.pgvector.PGvector;
+
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+
+import dev.sextant.retrieval.store.ChunkStore;
+import dev.sextant.retrieval.store.CollectionExistsException;
+import dev.sextant.retrieval.store.CollectionInfo;
+import dev.sextant.retrieval.store.DocumentInput;
+import dev.sextant.retrieval.store.ScoredChunk;
+import dev.sextant.retrieval.store.StaleVersionException;
+import dev.sextant.retrieval.store.StoredChunk;
+import dev.sextant.retrieval.store.VectorType;
+import dev.sextant.retrieval.store.filter.Filter;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * PostgreSQL + pgvector: chunks in one table with a per-collection partial HNSW index on
+ * {@code embedding::vector(dim)} (see V1 migration), full text in a generated tsvector with a GIN index, and every
+ * statement inside a transaction bound to the tenant so that row-level security filters each row. Numbers inlined
+ * in SQL text (dimension, collection id in index DDL, HNSW m and ef_construction) come from the database or typed
+ * configuration, never from a request; everything else is a bind parameter.
+ */
+public final class PgVectorStore implements ChunkStore {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+    };
+
+    private final TenantTransactions tx;
+    private final int hnswM;
+    private final int hnswEfConstruction;
+
+    PgVectorStore(TenantTransactions tx, int hnswM, int hnswEfConstruction) {
+        this.tx = tx;
+        this.hnswM = hnswM;
+        this.hnswEfConstruction = hnswEfConstruction;
+    }
+
+    @Override
+    public String kind() {
+        return "pgvector";
+    }
+
+    @Override
+    public CollectionInfo createCollection(String tenant, String name, String embeddingModel, int dimension, VectorType type) {
+        try {
+            return tx.inTenant(tenant, jdbc -> {
+                CollectionInfo created = jdbc.queryForObject("""
+                        INSERT INTO collections (tenant, name, embedding_model, dimension, vector_type)
+                        VALUES (?, ?, ?, ?, ?) RETURNING *""", COLLECTION, tenant, name, embeddingModel, dimension, type.wire());
+                long id = Long.parseLong(created.id());
+                jdbc.execute("CREATE INDEX " + indexName(id) + " ON chunks USING hnsw ((" + castEmbedding("embedding", created)
+                        + ") " + opClass(type) + ") WITH (m = " + hnswM + ", ef_construction = " + hnswEfConstruction
+                        + ") WHERE collection_id = " + id);
+                return created;
+            });
+        } catch (DuplicateKeyException e) {
+            throw new CollectionExistsException(name);
+        }
+    }
+
+    @Override
+    public List<CollectionInfo> listCollections(String tenant) {
+        return tx.inTenant(tenant, jdbc -> jdbc.query("SELECT * FROM collections ORDER BY name", COLLECTION));
+    }
+
+    @Override
+    public Optional<CollectionInfo> findCollection(String tenant, String name) {
+        return tx.inTenant(tenant, jdbc -> jdbc.query("SELECT * FROM collections WHERE name = ?", COLLECTION, name)
+                .stream().findFirst());
+    }
+
+    @Override
+    public boolean deleteCollection(String tenant, String name) {
+        return tx.inTenant(tenant, jdbc -> {
+            List<Long> ids = jdbc.queryForList("DELETE FROM collections WHERE name = ? RETURNING id", Long.class, name);
+            for (long id : ids) {
+                jdbc.execute("DROP INDEX IF EXISTS " + indexName(id));
+            }
+            return !ids.isEmpty();
+        });
+    }
+
+    @Override
+    public int replaceDocument(String tenant, CollectionInfo collection, DocumentInput doc) {
+        long collectionId = Long.parseLong(collection.id());
+        String metadata = JSON.writeValueAsString(doc.metadata() == null ? Map.of() : doc.metadata());
+        return tx.inTenant(tenant, jdbc -> {
+            requireVisible(jdbc, collectionId);
+            // The row lock taken by the upsert serialises concurrent writers of one document.
+            List<Long> accepted = jdbc.queryForList("""
+                    INSERT INTO documents (collection_id, document_id, tenant, title, uri, content_hash, version, metadata)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb)
+                    ON CONFLICT (collection_id, document_id) DO UPDATE
+                      SET title = EXCLUDED.title, uri = EXCLUDED.uri, content_hash = EXCLUDED.content_hash,
+                          version = EXCLUDED.version, metadata = EXCLUDED.metadata, updated_at = now()
+                      WHERE documents.version <= EXCLUDED.version
+                    RETURNING version""", Long.class,
+                    collectionId, doc.documentId(), tenant, doc.title(), doc.uri(), doc.contentHash(), doc.version(), metadata);
+            if (accepted.isEmpty()) {
+                Long stored = jdbc.queryForObject("SELECT version FROM documents WHERE collection_id = ? AND document_id = ?",
+                        Long.class, collectionId, doc.documentId());
+                throw new StaleVersionException(doc.documentId(), stored == null ? -1 : stored, doc.version());
+            }
+            jdbc.update("DELETE FROM chunks WHERE collection_id = ? AND document_id = ?", collectionId, doc.documentId());
+            jdbc.batchUpdate("""
+                    INSERT INTO chunks (collection_id, document_id, tenant, chunk_index, text, start_offset, end_offset,
+                                        page, heading_path, metadata, embedding)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)""", doc.chunks(), 500, (ps, chunk) -> {
+                ps.setLong(1, collectionId);
+                ps.setString(2, doc.documentId());
+                ps.setString(3, tenant);
+                ps.setInt(4, chunk.index());
+                ps.setString(5, chunk.text());
+                ps.setInt(6, chunk.startOffset());
+                ps.setInt(7, chunk.endOffset());
+                ps.setObject(8, chunk.page());
+                List<String> headings = chunk.headingPath() == null ? List.of() : chunk.headingPath();
+                ps.setArray(9, ps.getConnection().createArrayOf("text", headings.toArray()));
+                ps.setString(10, metadata);
+                ps.setObject(11, new PGvector(chunk.embedding()));
+            });
+            return doc.chunks().size();
+        });
+    }
+
+    @Override
+    public boolean deleteDocument(String tenant, CollectionInfo collection, String documentId) {
+        long collectionId = Long.parseLong(collection.id());
+        return tx.inTenant(tenant, jdbc -> {
+            requireVisible(jdbc, collectionId);
+            return jdbc.update("DELETE FROM documents WHERE collection_id = ? AND document_id = ?", collectionId, documentId) > 0;
+        });
+    }
+
+    @Override
+    public List<ScoredChunk> dense(String tenant, CollectionInfo collection, float[] query, int topK, Filter filter, int efSearch) {
+        SqlFilter where = SqlFilter.compile(filter);
+        String distance = castEmbedding("c.embedding", collection) + " <=> " + castParameter(collection);
+        String sql = "WITH nn AS (SELECT c.*, " + distance + " AS distance FROM chunks c WHERE c.collection_id = ? AND "
+                + where.sql() + " ORDER BY " + distance + " LIMIT ?) " + SELECT_HITS + " ORDER BY nn.distance, nn.id";
+        List<Object> params = new ArrayList<>();
+        PGvector vector = new PGvector(query);
+        params.add(vector);
+        params.add(Long.parseLong(collection.id()));
+        params.addAll(where.params());
+        params.add(vector);
+        params.add(topK);
+        return tx.inTenant(tenant, jdbc -> {
+            // Custom plans let the planner see collection_id's value and pick that collection's partial index.
+            jdbc.queryForObject("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)", String.class);
+            jdbc.queryForObject("SELECT set_config('hnsw.ef_search', ?, true)", String.class,
+                    String.valueOf(Math.min(1000, Math.max(efSearch, topK))));
+            // Filters (and RLS) drop rows after the index scan; iterative scans keep going until top_k survive.
+            jdbc.queryForObject("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)", String.class);
+            return jdbc.query(sql, (rs, n) -> new ScoredChunk(chunk(rs), 1.0 - rs.getDouble("distance")), params.toArray());
+        });
+    }
+
+    @Override
+    public List<ScoredChunk> lexical(String tenant, CollectionInfo collection, String query, int topK, Filter filter) {
+        SqlFilter where = SqlFilter.compile(filter);
+        // plainto_tsquery ANDs the terms; turning & into | lets any term match (BM25-like recall), ranked by ts_rank.
+        String sql = "WITH q AS (SELECT replace(plainto_tsquery('english', ?)::text, '&', '|')::tsquery AS query), "
+                + "nn AS (SELECT c.*, ts_rank(c.tsv, q.query) AS rank FROM chunks c, q WHERE c.collection_id = ? AND "
+                + "q.query <> ''::tsquery AND c.tsv @@ q.query AND " + where.sql() + " ORDER BY rank DESC, c.id LIMIT ?) "
+                + SELECT_HITS + " ORDER BY nn.rank DESC, nn.id";
+        List<Object> params = new ArrayList<>();
+        params.add(query);
+        params.add(Long.parseLong(collection.id()));
+        params.addAll(where.params());
+        params.add(topK);
+        return tx.inTenant(tenant, jdbc -> jdbc.query(sql, (rs, n) -> new ScoredChunk(chunk(rs), rs.getDouble("rank")),
+                params.toArray()));
+    }
+
+    /** Foreign keys bypass row-level security, so a write checks that the collection is the tenant's own. */
+    private static void requireVisible(JdbcTemplate jdbc, long collectionId) {
+        if (jdbc.queryForList("SELECT id FROM collections WHERE id = ?", Long.class, collectionId).isEmpty()) {
+            throw new IllegalArgumentException("No such collection for this tenant");
+        }
+    }
+
+    /** Test hook: the plan of a dense query, to check that the collection's HNSW index serves it. */
+    String explainDense(String tenant, CollectionInfo collection, float[] query, int topK) {
+        String distance = castEmbedding("c.embedding", collection) + " <=> " + castParameter(collection);
+        String sql = "EXPLAIN SELECT c.id FROM chunks c WHERE c.collection_id = ? ORDER BY " + distance + " LIMIT ?";
+        return tx.inTenant(tenant, jdbc -> {
+            jdbc.queryForObject("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)", String.class);
+            // On a table this small a sequential scan is cheaper; forbid it to see whether the index can serve the query.
+            jdbc.queryForObject("SELECT set_config('enable_seqscan', 'off', true)", String.class);
+            return String.join("\n", jdbc.queryForList(sql, String.class, Long.parseLong(collection.id()),
+                    new PGvector(query), topK));
+        });
+    }
+
+    private static final String SELECT_HITS = "SELECT nn.*, d.title, d.uri, d.version FROM nn JOIN documents d "
+            + "ON d.collection_id = nn.collection_id AND d.document_id = nn.document_id";
+
+    static String indexName(long collectionId) {
+        return "chunks_hnsw_c" + collectionId;
+    }
+
+    private static String castEmbedding(String column, CollectionInfo c) {
+        return "(" + column + "::" + type(c) + ")";
+    }
+
+    private static String castParameter(CollectionInfo c) {
+        return "(?::vector(" + c.dimension() + ")::" + type(c) + ")";
+    }
+
+    private static String type(CollectionInfo c) {
+        return (c.vectorType() == VectorType.HALFVEC ? "halfvec(" : "vector(") + c.dimension() + ")";
+    }
+
+    private static String opClass(VectorType type) {
+        return type == VectorType.HALFVEC ? "halfvec_cosine_ops" : "vector_cosine_ops";
+    }
+
+    private static StoredChunk chunk(ResultSet rs) throws SQLException {
+        Array headings = rs.getArray("heading_path");
+        Object page = rs.getObject("page");
+        return new StoredChunk(rs.getString("document_id"), rs.getInt("chunk_index"), rs.getString("text"),
+                rs.getInt("start_offset"), rs.getInt("end_offset"), page == null ? null : ((Number) page).intValue(),
+                headings == null ? List.of() : Arrays.asList((String[]) headings.getArray()),
+                rs.getString("title"), rs.getString("uri"), rs.getLong("version"),
+                JSON.readValue(rs.getString("metadata"), MAP));
+    }
+
+    private static final RowMapper<CollectionInfo> COLLECTION = (rs, n) -> new CollectionInfo(
+            String.valueOf(rs.getLong("id")), rs.getString("tenant"), rs.getString("name"),
+            rs.getString("embedding_model"), rs.getInt("dimension"), VectorType.fromWire(rs.getString("vector_type")),
+            rs.getTimestamp("created_at").toInstant());
+}
