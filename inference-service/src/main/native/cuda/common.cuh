@@ -164,6 +164,14 @@ template <> struct Deq<T_Q6_K> {
     }
 };
 
+/* Element i of a row of a float dtype (tails of rows whose length is not a multiple of the chunk). */
+template <int T> __device__ __forceinline__ float elem_at(const uint8_t *row, int i) {
+    if (T == T_F32) return ((const float *)row)[i];
+    if (T == T_F16) return h2f(((const uint16_t *)row)[i]);
+    if (T == T_BF16) return bf2f(((const uint16_t *)row)[i]);
+    return 0.f; /* quantized rows are whole blocks */
+}
+
 /* Bytes of one row of n elements of a dtype (n a multiple of the block size). */
 static inline size_t sx_cu_row_bytes(int type, int64_t n) {
     switch (type) {

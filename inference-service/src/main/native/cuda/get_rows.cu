@@ -11,6 +11,7 @@ __global__ void get_rows_kernel(const uint8_t *emb, size_t row_bytes, int dim, c
 #pragma unroll
         for (int i = 0; i < CH; i++) out[c * CH + i] = w[i];
     }
+    for (int i = dim / CH * CH + threadIdx.x; i < dim; i += blockDim.x) out[i] = elem_at<T>(row, i);
 }
 
 cudaError_t sx_get_rows(const uint8_t *emb, int type, size_t row_bytes, int dim, const int *tokens, int n, float *x, cudaStream_t st) {

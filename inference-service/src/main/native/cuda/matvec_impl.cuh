@@ -43,7 +43,7 @@ template <int T, int NC, bool NORM, int EP>
 __global__ void __launch_bounds__(SX_MV_WARPS * 32) mv_kernel(const sx_mv_args a) {
     constexpr int CH = Deq<T>::CH;
     constexpr int U = CH == 8 ? 4 : 1; /* chunks in flight per row per lane */
-    extern __shared__ float smem[];
+    extern __shared__ __align__(16) float smem[];
     __shared__ float red[32];
     __shared__ float part[SX_MV_WARPS][2][NC];
     const int lane = threadIdx.x & 31, wib = threadIdx.x >> 5;
@@ -61,11 +61,7 @@ __global__ void __launch_bounds__(SX_MV_WARPS * 32) mv_kernel(const sx_mv_args a
             ss = block_sum(ss, red);
             rs = rsqrtf(ss / (float)K + a.eps);
         }
-        for (int i = threadIdx.x * 4; i < K; i += blockDim.x * 4) {
-            float4 v = *(const float4 *)(x + i);
-            if (NORM) { float4 g = *(const float4 *)(a.norm_w + i); v.x *= rs * g.x; v.y *= rs * g.y; v.z *= rs * g.z; v.w *= rs * g.w; }
-            *(float4 *)(smem + i) = v;
-        }
+        for (int i = threadIdx.x; i < K; i += blockDim.x) smem[i] = NORM ? x[i] * rs * a.norm_w[i] : x[i];
         __syncthreads();
         xp[0] = smem;
     } else {
@@ -103,6 +99,13 @@ __global__ void __launch_bounds__(SX_MV_WARPS * 32) mv_kernel(const sx_mv_args a
                         acc_b[t] += fb[u][4 * i] * v.x + fb[u][4 * i + 1] * v.y + fb[u][4 * i + 2] * v.z + fb[u][4 * i + 3] * v.w;
                     }
                 }
+            }
+        }
+        if (K % CH && sub == 0) { /* tail of float rows whose length is not a multiple of the chunk */
+            for (int i = nch * CH + lane; i < K; i += 32) {
+                float ea = elem_at<T>(wa, i), eb = elem_at<T>(wb, i);
+#pragma unroll
+                for (int t = 0; t < NC; t++) { acc_a[t] += ea * xp[t][i]; acc_b[t] += eb * xp[t][i]; }
             }
         }
         for (; c < nch; c += step) {
@@ -150,7 +153,8 @@ static cudaError_t mv_launch_t(const sx_mv_args &a, int ep, bool norm, cudaStrea
     if (a.n_tok == 1) {
         size_t sm = (size_t)a.K * sizeof(float);
 #define L1(NRM, E) do { auto k = mv_kernel<T, 1, NRM, E>; \
-            if (sm > 48 * 1024) cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm); \
+            static bool big_ = false; \
+            if (sm > 48 * 1024 && !big_) { cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, 200 * 1024); big_ = true; } \
             k<<<grid, block, sm, st>>>(a); } while (0)
         if (norm) {
             if (ep == EP_QKV) L1(true, EP_QKV); else if (ep == EP_SWIGLU) L1(true, EP_SWIGLU); else L1(true, EP_STORE);

@@ -2,5 +2,6 @@
 #ifndef SX_CUDA_SWIGLU_CUH
 #define SX_CUDA_SWIGLU_CUH
 #include "common.cuh"
-cudaError_t sx_swiglu(const float *gu, int n, int n_ff, void *h, int out_type, cudaStream_t st);
+/* h row t at h + t * ldh (elements). */
+cudaError_t sx_swiglu(const float *gu, int n, int n_ff, void *h, int ldh, int out_type, cudaStream_t st);
 #endif

@@ -1,0 +1,495 @@
+/*
+ * backend.cu — the CUDA backend (libsextant_cuda.so): fills the sx_backend table of ../src/backend.h.
+ *
+ * Weights are uploaded once into one device allocation (q|k|v and gate|up stacked when their dtypes agree, so one
+ * launch computes them); each context owns one more allocation for the f16 paged KV cache and all scratch. A step:
+ *   embed → per layer [QKV(+RMSNorm, +RoPE, → KV cache) → attention → O(+residual) → gate|up(+RMSNorm, SwiGLU)
+ *   → down(+residual)] → output RMSNorm → logits → host.
+ * Single-token steps run the fused matvec kernels (5 launches per layer); up to 8 tokens per tile otherwise;
+ * 16+ tokens with F32/F16/BF16 weights go through cuBLAS. Steps without cuBLAS are captured once per shape
+ * (tokens, outputs, attention splits) into a CUDA graph and replayed.
+ */
+#include "common.cuh"
+#include "matvec.cuh"
+#include "norm.cuh"
+#include "rope.cuh"
+#include "swiglu.cuh"
+#include "attention.cuh"
+#include "get_rows.cuh"
+#include "sample.cuh"
+#include <cublas_v2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+#include <math.h>
+
+extern "C" {
+#include "backend.h"
+}
+
+#define SX_CUDA_API extern "C" __attribute__((visibility("default")))
+
+static __thread char g_err[512];
+static sx_status cu_err(sx_status s, const char *fmt, ...) {
+    va_list ap; va_start(ap, fmt); vsnprintf(g_err, sizeof g_err, fmt, ap); va_end(ap);
+    return s;
+}
+/* The last error of this library on the calling thread (the core reads it through dlsym). */
+SX_CUDA_API const char *sx_cuda_last_error(void) { return g_err; }
+
+#define CK(call, what) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) \
+    return cu_err(e_ == cudaErrorMemoryAllocation ? SX_ERR_NO_MEMORY : SX_ERR_BACKEND, "cuda: %s: %s", what, cudaGetErrorString(e_)); } while (0)
+
+typedef struct cu_mat { const uint8_t *d; int type, rows, K; size_t row_bytes; } cu_mat;
+typedef struct cu_layer {
+    cu_mat qkv, q, k, v;   /* qkv valid when qkv_fused */
+    cu_mat gu, gate, up;   /* gu valid when gu_fused */
+    cu_mat o, down;
+    int qkv_fused, gu_fused;
+    float *attn_norm, *ffn_norm, *bqkv;
+} cu_layer;
+
+typedef struct cu_model {
+    int device;
+    uint8_t *pool; size_t pool_size, pool_used;
+    cu_layer *L;
+    cu_mat emb, out;
+    float *out_norm, *inv_freq;
+    int blas_type;         /* common float dtype of all layer matrices, or -1 */
+} cu_model;
+
+#define SX_MAX_GRAPHS 24
+typedef struct cu_graph { int n, n_out, n_split; cudaGraphExec_t exec; int seen; } cu_graph;
+
+typedef struct cu_ctx {
+    cudaStream_t st;
+    cublasHandle_t blas;
+    uint8_t *pool; size_t pool_size;
+    __half *kc, *vc;       /* (n_layer, cells, kv_dim) */
+    size_t layer_cells;    /* cells * kv_dim */
+    float *x, *xn, *qkv, *q, *att, *gu, *h, *logits, *part_o, *part_ml;
+    void *xb;              /* cuBLAS inputs in the weights' float dtype */
+    int ld;                /* row stride (floats) of the scratch rows, >= max(dim, qkv width, 2 n_ff), multiple of 8 */
+    int *d_in, *h_in;      /* device / pinned host: tokens, pos, seq, cells, out_rows, block table */
+    int n_in;
+    int max_split;
+    cu_graph graphs[SX_MAX_GRAPHS];
+    int use_graphs;
+} cu_ctx;
+
+static size_t al(size_t v) { return (v + 255) & ~(size_t)255; }
+static int up8(int v) { return (v + 7) & ~7; }
+
+static float *tensor_to_f32(const sx_tensor *t, int64_t n) {
+    float *f = (float *)malloc(sizeof(float) * (size_t)n);
+    if (!f) return NULL;
+    for (int64_t i = 0; i < n; i++) {
+        if (t->type == SX_F32) f[i] = ((const float *)t->data)[i];
+        else if (t->type == SX_F16) { __half_raw r; r.x = ((const uint16_t *)t->data)[i]; f[i] = __half2float(__half(r)); }
+        else { uint32_t b = (uint32_t)((const uint16_t *)t->data)[i] << 16; memcpy(&f[i], &b, 4); }
+    }
+    return f;
+}
+
+/* ---- model ---- */
+
+static uint8_t *pool_take(cu_model *cm, size_t bytes) { uint8_t *p = cm->pool + cm->pool_used; cm->pool_used += al(bytes); return p; }
+
+static sx_status upload_mat(cu_model *cm, cu_mat *m, const sx_tensor *t0, const sx_tensor *t1, const sx_tensor *t2) {
+    const sx_tensor *ts[3] = { t0, t1, t2 };
+    int rows = 0;
+    for (int i = 0; i < 3; i++) if (ts[i]) rows += (int)(ts[i]->ne[1] * (ts[i]->n_dims > 2 ? ts[i]->ne[2] : 1));
+    m->type = t0->type; m->K = (int)t0->ne[0]; m->rows = rows; m->row_bytes = sx_cu_row_bytes(t0->type, t0->ne[0]);
+    uint8_t *d = pool_take(cm, m->row_bytes * rows);
+    m->d = d;
+    for (int i = 0; i < 3; i++) if (ts[i]) { CK(cudaMemcpy(d, ts[i]->data, ts[i]->nbytes, cudaMemcpyHostToDevice), "upload"); d += ts[i]->nbytes; }
+    return SX_OK;
+}
+
+static sx_status upload_vec(cu_model *cm, float **dst, const sx_tensor *t, int64_t n, int64_t pad) {
+    float *f = tensor_to_f32(t, n);
+    if (!f) return cu_err(SX_ERR_NO_MEMORY, "cuda: host out of memory");
+    *dst = (float *)pool_take(cm, sizeof(float) * (size_t)(n + pad));
+    cudaError_t e = cudaMemcpy(*dst, f, sizeof(float) * (size_t)n, cudaMemcpyHostToDevice);
+    free(f);
+    CK(e, "upload");
+    return SX_OK;
+}
+
+static void cu_model_free(sx_model *model) {
+    cu_model *cm = (cu_model *)model->backend_state;
+    if (!cm) return;
+    cudaSetDevice(cm->device);
+    cudaFree(cm->pool);
+    free(cm->L);
+    free(cm);
+    model->backend_state = NULL;
+}
+
+static int same_type3(const sx_tensor *a, const sx_tensor *b, const sx_tensor *c) { return a->type == b->type && (!c || b->type == c->type); }
+
+static sx_status cu_model_init(sx_model *model, int device) {
+    const sx_hparams *hp = &model->hp;
+    int n_dev = 0;
+    cudaError_t e = cudaGetDeviceCount(&n_dev);
+    if (e != cudaSuccess || n_dev == 0)
+        return cu_err(SX_ERR_BACKEND, "cuda: no usable GPU (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
+    if (device < 0 || device >= n_dev) return cu_err(SX_ERR_ARGUMENT, "cuda: device %d out of range (0..%d)", device, n_dev - 1);
+    CK(cudaSetDevice(device), "set device");
+    if (hp->head_dim % 8) return cu_err(SX_ERR_UNSUPPORTED, "%s: cuda backend needs head_dim % 8 == 0 (got %d)", model->path, hp->head_dim);
+    /* every matrix dtype must be supported and quantized rows whole blocks */
+    size_t total = 0;
+    for (int i = 0; i < model->n_tensors; i++) {
+        const sx_tensor *t = &model->tensors[i];
+        if (!sx_cu_supported(t->type)) return cu_err(SX_ERR_UNSUPPORTED, "%s: tensor '%s': dtype %d not supported by the cuda backend", model->path, t->name, (int)t->type);
+        total += al(t->nbytes) + al((size_t)t->ne[0] * 4 * 2);
+    }
+    total += al(sizeof(float) * hp->head_dim) + (size_t)hp->n_layer * 4 * 256 + (1 << 20);
+    cu_model *cm = (cu_model *)calloc(1, sizeof *cm);
+    if (!cm) return cu_err(SX_ERR_NO_MEMORY, "cuda: host out of memory");
+    cm->device = device;
+    cm->L = (cu_layer *)calloc((size_t)hp->n_layer, sizeof(cu_layer));
+    e = cudaMalloc(&cm->pool, total);
+    if (e != cudaSuccess || !cm->L) {
+        free(cm->L); free(cm);
+        return cu_err(SX_ERR_NO_MEMORY, "%s: cuda: out of device memory for the weights (%.2f GiB): %s", model->path, total / 1073741824.0, cudaGetErrorString(e));
+    }
+    cm->pool_size = total;
+    model->backend_state = cm;
+    sx_status s;
+#define TRY(x) if ((s = (x)) != SX_OK) { cu_model_free(model); return s; }
+    int blas_type = -2;
+    for (int l = 0; l < hp->n_layer; l++) {
+        const sx_layer *L = &model->layers[l];
+        cu_layer *C = &cm->L[l];
+        C->qkv_fused = same_type3(L->wq, L->wk, L->wv);
+        if (C->qkv_fused) { TRY(upload_mat(cm, &C->qkv, L->wq, L->wk, L->wv)); }
+        else { TRY(upload_mat(cm, &C->q, L->wq, NULL, NULL)); TRY(upload_mat(cm, &C->k, L->wk, NULL, NULL)); TRY(upload_mat(cm, &C->v, L->wv, NULL, NULL)); }
+        C->gu_fused = same_type3(L->w_gate, L->w_up, NULL);
+        if (C->gu_fused) { TRY(upload_mat(cm, &C->gu, L->w_gate, L->w_up, NULL)); }
+        else { TRY(upload_mat(cm, &C->gate, L->w_gate, NULL, NULL)); TRY(upload_mat(cm, &C->up, L->w_up, NULL, NULL)); }
+        TRY(upload_mat(cm, &C->o, L->wo, NULL, NULL));
+        TRY(upload_mat(cm, &C->down, L->w_down, NULL, NULL));
+        TRY(upload_vec(cm, &C->attn_norm, L->attn_norm, hp->n_embd, 0));
+        TRY(upload_vec(cm, &C->ffn_norm, L->ffn_norm, hp->n_embd, 0));
+        if (L->bq && L->bk && L->bv) {
+            int qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
+            float *b = (float *)malloc(sizeof(float) * (size_t)(qd + 2 * kvd));
+            float *b0 = tensor_to_f32(L->bq, qd), *b1 = tensor_to_f32(L->bk, kvd), *b2 = tensor_to_f32(L->bv, kvd);
+            if (!b || !b0 || !b1 || !b2) { free(b); free(b0); free(b1); free(b2); cu_model_free(model); return cu_err(SX_ERR_NO_MEMORY, "cuda: host out of memory"); }
+            memcpy(b, b0, sizeof(float) * qd); memcpy(b + qd, b1, sizeof(float) * kvd); memcpy(b + qd + kvd, b2, sizeof(float) * kvd);
+            C->bqkv = (float *)pool_take(cm, sizeof(float) * (size_t)(qd + 2 * kvd));
+            cudaError_t ce = cudaMemcpy(C->bqkv, b, sizeof(float) * (size_t)(qd + 2 * kvd), cudaMemcpyHostToDevice);
+            free(b); free(b0); free(b1); free(b2);
+            if (ce != cudaSuccess) { cu_model_free(model); return cu_err(SX_ERR_BACKEND, "cuda: upload: %s", cudaGetErrorString(ce)); }
+        }
+        const sx_tensor *mats[7] = { L->wq, L->wk, L->wv, L->wo, L->w_gate, L->w_up, L->w_down };
+        for (int i = 0; i < 7; i++) {
+            int t = mats[i]->type, f = t == SX_F32 || t == SX_F16 || t == SX_BF16;
+            if (blas_type == -2) blas_type = f ? t : -1;
+            else if (blas_type != t) blas_type = -1;
+        }
+    }
+    cm->blas_type = blas_type < 0 ? -1 : blas_type;
+    TRY(upload_mat(cm, &cm->emb, model->tok_embd, NULL, NULL));
+    if (model->output == model->tok_embd) cm->out = cm->emb;
+    else TRY(upload_mat(cm, &cm->out, model->output, NULL, NULL));
+    TRY(upload_vec(cm, &cm->out_norm, model->output_norm, hp->n_embd, 0));
+    cm->inv_freq = (float *)pool_take(cm, sizeof(float) * (size_t)hp->head_dim);
+    e = cudaMemcpy(cm->inv_freq, model->inv_freq, sizeof(float) * (size_t)(hp->head_dim / 2), cudaMemcpyHostToDevice);
+    if (e != cudaSuccess) { cu_model_free(model); return cu_err(SX_ERR_BACKEND, "cuda: upload: %s", cudaGetErrorString(e)); }
+    if (cm->pool_used > cm->pool_size) { cu_model_free(model); return cu_err(SX_ERR_INTERNAL, "cuda: weight pool overflow"); }
+#undef TRY
+    return SX_OK;
+}
+
+/* ---- context ---- */
+
+static void cu_context_free(sx_context *ctx) {
+    cu_ctx *c = (cu_ctx *)ctx->backend_state;
+    if (!c) return;
+    for (int i = 0; i < SX_MAX_GRAPHS; i++) if (c->graphs[i].exec) cudaGraphExecDestroy(c->graphs[i].exec);
+    if (c->blas) cublasDestroy(c->blas);
+    if (c->st) cudaStreamDestroy(c->st);
+    cudaFree(c->pool);
+    cudaFreeHost(c->h_in);
+    free(c);
+    ctx->backend_state = NULL;
+}
+
+static sx_status cu_context_init(sx_context *ctx) {
+    const sx_model *m = ctx->model;
+    const cu_model *cm = (const cu_model *)m->backend_state;
+    const sx_hparams *hp = &m->hp;
+    CK(cudaSetDevice(cm->device), "set device");
+    cu_ctx *c = (cu_ctx *)calloc(1, sizeof *c);
+    if (!c) return cu_err(SX_ERR_NO_MEMORY, "cuda: host out of memory");
+    ctx->backend_state = c;
+    const int B = ctx->params.n_batch_max, O = ctx->params.n_out_max > 0 ? ctx->params.n_out_max : B;
+    const int qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
+    int ld = hp->n_embd; if (qd + 2 * kvd > ld) ld = qd + 2 * kvd; if (2 * hp->n_ff > ld) ld = 2 * hp->n_ff;
+    c->ld = up8(ld);
+    const size_t cells = (size_t)ctx->n_blocks * ctx->params.kv_block_size;
+    c->layer_cells = cells * kvd;
+    c->max_split = (ctx->max_blocks_per_seq * ctx->params.kv_block_size + SX_ATTN_CHUNK - 1) / SX_ATTN_CHUNK;
+    if (c->max_split < 1) c->max_split = 1;
+    c->n_in = 4 * B + O + ctx->params.n_seq_max * ctx->max_blocks_per_seq;
+    const size_t rowb = sizeof(float) * (size_t)B * c->ld;
+    size_t sizes[] = {
+        sizeof(__half) * c->layer_cells * hp->n_layer, sizeof(__half) * c->layer_cells * hp->n_layer, /* kc, vc */
+        rowb, rowb, rowb, rowb, rowb, rowb, rowb,                           /* x xn qkv q att gu h */
+        sizeof(float) * (size_t)O * hp->n_vocab,                            /* logits */
+        sizeof(float) * (size_t)B * hp->n_head * c->max_split * hp->head_dim, /* part_o */
+        sizeof(float) * (size_t)B * hp->n_head * c->max_split * 2,          /* part_ml */
+        rowb,                                                               /* xb */
+        sizeof(int) * (size_t)c->n_in,
+    };
+    const int ns = (int)(sizeof sizes / sizeof sizes[0]);
+    size_t total = 0; for (int i = 0; i < ns; i++) total += al(sizes[i]);
+    cudaError_t e = cudaMalloc(&c->pool, total);
+    if (e != cudaSuccess) {
+        cu_context_free(ctx);
+        return cu_err(SX_ERR_NO_MEMORY, "cuda: out of device memory for the KV cache and scratch (%.2f GiB for %zu cells): %s",
+                      total / 1073741824.0, cells, cudaGetErrorString(e));
+    }
+    c->pool_size = total;
+    void **ptrs[] = { (void **)&c->kc, (void **)&c->vc, (void **)&c->x, (void **)&c->xn, (void **)&c->qkv, (void **)&c->q,
+                      (void **)&c->att, (void **)&c->gu, (void **)&c->h, (void **)&c->logits, (void **)&c->part_o,
+                      (void **)&c->part_ml, (void **)&c->xb, (void **)&c->d_in };
+    size_t off = 0;
+    for (int i = 0; i < ns; i++) { *ptrs[i] = c->pool + off; off += al(sizes[i]); }
+    CK(cudaMemset(c->pool, 0, total), "memset");
+    CK(cudaMallocHost(&c->h_in, sizeof(int) * (size_t)c->n_in), "pinned staging");
+    CK(cudaStreamCreateWithFlags(&c->st, cudaStreamNonBlocking), "stream");
+    if (cm->blas_type >= 0 || cm->out.type == SX_F32 || cm->out.type == SX_F16 || cm->out.type == SX_BF16) {
+        if (cublasCreate(&c->blas) != CUBLAS_STATUS_SUCCESS) { cu_context_free(ctx); return cu_err(SX_ERR_BACKEND, "cuda: cublasCreate failed"); }
+        cublasSetStream(c->blas, c->st);
+    }
+    const char *g = getenv("SEXTANT_CUDA_GRAPHS");
+    c->use_graphs = !(g && g[0] == '0');
+    return SX_OK;
+}
+
+/* ---- one step ---- */
+
+typedef struct step {
+    const sx_model *m; const cu_model *cm; cu_ctx *c;
+    int n, n_out, n_split, blas;
+    int *tok, *pos, *seq, *cells, *out_rows, *bt;
+    int max_blocks, bs;
+} step;
+
+static cudaDataType_t cuda_type(int t) { return t == SX_F32 ? CUDA_R_32F : t == SX_F16 ? CUDA_R_16F : CUDA_R_16BF; }
+
+/* C[t][r] (ldc) = beta * C + W · X[t], X in W's float dtype with row stride ldx. */
+static cudaError_t gemm(const step *s, const cu_mat *w, const void *x, int ldx, int n, float *C, int ldc, float beta) {
+    const float alpha = 1.f;
+    cublasStatus_t r = cublasGemmEx(s->c->blas, CUBLAS_OP_T, CUBLAS_OP_N, w->rows, n, w->K, &alpha, w->d, cuda_type(w->type), w->K,
+                                    x, cuda_type(w->type), ldx, &beta, C, CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    return r == CUBLAS_STATUS_SUCCESS ? cudaSuccess : cudaErrorUnknown;
+}
+
+/* Matrix × the n rows of x (row stride ldx) in tiles of 8 with an epilogue. */
+static cudaError_t mv(const step *s, const cu_mat *w, int ep, const float *x, int ldx, const int *x_rows, float *y, int ldy,
+                      const float *norm_w, const cu_layer *L, int layer, int n) {
+    const sx_hparams *hp = &s->m->hp;
+    sx_mv_args a;
+    memset(&a, 0, sizeof a);
+    a.w = w->d; a.row_bytes = w->row_bytes; a.type = w->type; a.K = w->K; a.rows = w->rows;
+    a.n_pairs = sx_mv_pairs(ep, w->rows);
+    a.x_stride = ldx; a.y_stride = ldy; a.norm_w = norm_w; a.eps = hp->norm_eps;
+    a.q_dim = hp->n_head * hp->head_dim; a.kv_dim = hp->n_head_kv * hp->head_dim; a.head_dim = hp->head_dim;
+    a.rope_neox = hp->rope_kind == SX_ROPE_NEOX; a.inv_freq = s->cm->inv_freq; a.bias = L ? L->bqkv : NULL;
+    if (ep == EP_QKV) { a.kc = s->c->kc + (size_t)layer * s->c->layer_cells; a.vc = s->c->vc + (size_t)layer * s->c->layer_cells; }
+    /* K split so that at least ~4 warps per SM-slot are busy on small matrices */
+    a.ks = a.n_pairs >= 4096 ? 1 : a.n_pairs >= 2048 ? 2 : a.n_pairs >= 1024 ? 4 : 8;
+    for (int t0 = 0; t0 < n; t0 += 8) {
+        a.n_tok = n - t0 < 8 ? n - t0 : 8;
+        if (n == 1) a.n_tok = 1;
+        a.x = x_rows ? x : x + (size_t)t0 * ldx;
+        a.x_rows = x_rows ? x_rows + t0 : NULL;
+        a.y = y + (size_t)t0 * ldy;
+        a.pos = s->pos + t0; a.cells = s->cells + t0;
+        cudaError_t e = sx_mv_launch(a, ep, norm_w != NULL, s->c->st);
+        if (e != cudaSuccess) return e;
+    }
+    return cudaSuccess;
+}
+
+#define CE(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) return e_; } while (0)
+
+static cudaError_t forward(const step *s) {
+    const sx_model *m = s->m; const cu_model *cm = s->cm; cu_ctx *c = s->c; const sx_hparams *hp = &m->hp;
+    const int n = s->n, ld = c->ld, dim = hp->n_embd, qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
+    const int width = qd + 2 * kvd, nff = hp->n_ff, bt = cm->blas_type;
+    cudaStream_t st = c->st;
+    CE(sx_get_rows(cm->emb.d, cm->emb.type, cm->emb.row_bytes, dim, s->tok, n, c->xn, st));
+    /* the residual stream x has row stride ld; get_rows wrote dense rows into xn: spread them */
+    CE(cudaMemcpy2DAsync(c->x, sizeof(float) * ld, c->xn, sizeof(float) * dim, sizeof(float) * dim, n, cudaMemcpyDeviceToDevice, st));
+    sx_attn_args aa;
+    memset(&aa, 0, sizeof aa);
+    aa.q = c->q; aa.pos = s->pos; aa.seq = s->seq; aa.block_table = s->bt; aa.max_blocks = s->max_blocks; aa.block_size = s->bs;
+    aa.n = n; aa.n_head = hp->n_head; aa.n_head_kv = hp->n_head_kv; aa.head_dim = hp->head_dim;
+    aa.scale = 1.f / sqrtf((float)hp->head_dim); aa.n_split = s->n_split; aa.part_o = c->part_o; aa.part_ml = c->part_ml; aa.out = c->att;
+    for (int l = 0; l < hp->n_layer; l++) {
+        const cu_layer *L = &cm->L[l];
+        __half *kc = c->kc + (size_t)l * c->layer_cells, *vc = c->vc + (size_t)l * c->layer_cells;
+        /* attention block */
+        if (n == 1 && L->qkv_fused) {
+            CE(mv(s, &L->qkv, EP_QKV, c->x, ld, NULL, c->q, qd, L->attn_norm, L, l, 1));
+        } else if (s->blas) {
+            CE(sx_rmsnorm(c->x, ld, NULL, n, dim, L->attn_norm, hp->norm_eps, c->xb, ld, bt, st));
+            if (L->qkv_fused) CE(gemm(s, &L->qkv, c->xb, ld, n, c->qkv, width, 0.f));
+            else { CE(gemm(s, &L->q, c->xb, ld, n, c->qkv, width, 0.f)); CE(gemm(s, &L->k, c->xb, ld, n, c->qkv + qd, width, 0.f)); CE(gemm(s, &L->v, c->xb, ld, n, c->qkv + qd + kvd, width, 0.f)); }
+            CE(sx_rope_kv(c->qkv, n, qd, kvd, hp->head_dim, hp->rope_kind == SX_ROPE_NEOX, cm->inv_freq, L->bqkv, s->pos, s->cells, c->q, kc, vc, st));
+        } else {
+            CE(sx_rmsnorm(c->x, ld, NULL, n, dim, L->attn_norm, hp->norm_eps, c->xn, ld, SX_F32, st));
+            if (L->qkv_fused) CE(mv(s, &L->qkv, EP_QKV, c->xn, ld, NULL, c->q, qd, NULL, L, l, n));
+            else {
+                CE(mv(s, &L->q, EP_STORE, c->xn, ld, NULL, c->qkv, width, NULL, L, l, n));
+                CE(mv(s, &L->k, EP_STORE, c->xn, ld, NULL, c->qkv + qd, width, NULL, L, l, n));
+                CE(mv(s, &L->v, EP_STORE, c->xn, ld, NULL, c->qkv + qd + kvd, width, NULL, L, l, n));
+                CE(sx_rope_kv(c->qkv, n, qd, kvd, hp->head_dim, hp->rope_kind == SX_ROPE_NEOX, cm->inv_freq, L->bqkv, s->pos, s->cells, c->q, kc, vc, st));
+            }
+        }
+        aa.kc = kc; aa.vc = vc;
+        CE(sx_attention(aa, st));
+        if (s->blas) {
+            CE(sx_convert_rows(c->att, n, qd, c->xb, bt, st));
+            CE(gemm(s, &L->o, c->xb, qd, n, c->x, ld, 1.f));
+        } else CE(mv(s, &L->o, EP_RESID, c->att, qd, NULL, c->x, ld, NULL, L, l, n));
+        /* feed-forward block */
+        if (n == 1 && L->gu_fused) {
+            CE(mv(s, &L->gu, EP_SWIGLU, c->x, ld, NULL, c->h, ld, L->ffn_norm, L, l, 1));
+        } else if (s->blas) {
+            CE(sx_rmsnorm(c->x, ld, NULL, n, dim, L->ffn_norm, hp->norm_eps, c->xb, ld, bt, st));
+            if (L->gu_fused) CE(gemm(s, &L->gu, c->xb, ld, n, c->gu, 2 * nff, 0.f));
+            else { CE(gemm(s, &L->gate, c->xb, ld, n, c->gu, 2 * nff, 0.f)); CE(gemm(s, &L->up, c->xb, ld, n, c->gu + nff, 2 * nff, 0.f)); }
+            CE(sx_swiglu(c->gu, n, nff, c->xb, nff, bt, st));
+            CE(gemm(s, &L->down, c->xb, nff, n, c->x, ld, 1.f));
+            continue;
+        } else {
+            CE(sx_rmsnorm(c->x, ld, NULL, n, dim, L->ffn_norm, hp->norm_eps, c->xn, ld, SX_F32, st));
+            if (L->gu_fused) CE(mv(s, &L->gu, EP_SWIGLU, c->xn, ld, NULL, c->h, ld, NULL, L, l, n));
+            else {
+                CE(mv(s, &L->gate, EP_STORE, c->xn, ld, NULL, c->gu, 2 * nff, NULL, L, l, n));
+                CE(mv(s, &L->up, EP_STORE, c->xn, ld, NULL, c->gu + nff, 2 * nff, NULL, L, l, n));
+                CE(sx_swiglu(c->gu, n, nff, c->h, ld, SX_F32, st));
+            }
+        }
+        CE(mv(s, &L->down, EP_RESID, c->h, ld, NULL, c->x, ld, NULL, L, l, n));
+    }
+    /* output rows */
+    if (s->n_out == 0) return cudaSuccess;
+    const cu_mat *out = &cm->out;
+    if (s->n_out == 1) return mv(s, out, EP_STORE, c->x, ld, s->out_rows, c->logits, hp->n_vocab, cm->out_norm, NULL, 0, 1);
+    int obl = c->blas && s->n_out >= 16 && (out->type == SX_F32 || out->type == SX_F16 || out->type == SX_BF16);
+    if (obl) {
+        CE(sx_rmsnorm(c->x, ld, s->out_rows, s->n_out, dim, cm->out_norm, hp->norm_eps, c->xb, ld, out->type, st));
+        return gemm(s, out, c->xb, ld, s->n_out, c->logits, hp->n_vocab, 0.f);
+    }
+    CE(sx_rmsnorm(c->x, ld, s->out_rows, s->n_out, dim, cm->out_norm, hp->norm_eps, c->xn, ld, SX_F32, st));
+    return mv(s, out, EP_STORE, c->xn, ld, NULL, c->logits, hp->n_vocab, NULL, NULL, 0, s->n_out);
+}
+
+static sx_status cu_decode(sx_context *ctx, const sx_batch *batch) {
+    const sx_model *m = ctx->model;
+    const cu_model *cm = (const cu_model *)m->backend_state;
+    cu_ctx *c = (cu_ctx *)ctx->backend_state;
+    const int n = batch->n_tokens, n_out = ctx->n_outputs;
+    const int B = ctx->params.n_batch_max, O = ctx->params.n_out_max > 0 ? ctx->params.n_out_max : B;
+    if (n <= 0) return SX_OK;
+    if (n > B || n_out > O) return cu_err(SX_ERR_CAPACITY, "cuda: batch of %d tokens / %d outputs exceeds the context's %d / %d", n, n_out, B, O);
+    CK(cudaSetDevice(cm->device), "set device");
+    /* stage inputs: tokens, pos, seq, cells (capacity B each), out rows (O), block tables */
+    int *h = c->h_in, maxpos = 0;
+    const int mb = ctx->max_blocks_per_seq;
+    for (int i = 0; i < n; i++) {
+        h[i] = batch->tokens[i]; h[B + i] = batch->pos[i]; h[2 * B + i] = batch->seq_id[i]; h[3 * B + i] = ctx->cells[i];
+        if (batch->pos[i] > maxpos) maxpos = batch->pos[i];
+    }
+    for (int k = 0; k < n_out; k++) h[4 * B + k] = ctx->out_rows[k];
+    int *hbt = h + 4 * B + O;
+    for (int sq = 0; sq < ctx->params.n_seq_max; sq++) {
+        const sx_seq *q = &ctx->seqs[sq];
+        if (q->n_blocks > 0) memcpy(hbt + (size_t)sq * mb, q->blocks, sizeof(int) * (size_t)q->n_blocks);
+    }
+    CK(cudaMemcpyAsync(c->d_in, h, sizeof(int) * (size_t)c->n_in, cudaMemcpyHostToDevice, c->st), "input upload");
+    step s;
+    s.m = m; s.cm = cm; s.c = c; s.n = n; s.n_out = n_out;
+    s.n_split = (maxpos + SX_ATTN_CHUNK) / SX_ATTN_CHUNK;
+    if (s.n_split > c->max_split) s.n_split = c->max_split;
+    s.blas = cm->blas_type >= 0 && c->blas && n >= 16;
+    s.tok = c->d_in; s.pos = c->d_in + B; s.seq = c->d_in + 2 * B; s.cells = c->d_in + 3 * B; s.out_rows = c->d_in + 4 * B; s.bt = c->d_in + 4 * B + O;
+    s.max_blocks = mb; s.bs = ctx->params.kv_block_size;
+    cudaError_t e = cudaSuccess;
+    cu_graph *g = NULL;
+    if (c->use_graphs && !s.blas && !(n_out >= 16 && c->blas)) {
+        int free_i = -1;
+        for (int i = 0; i < SX_MAX_GRAPHS; i++) {
+            cu_graph *gi = &c->graphs[i];
+            if (gi->seen && gi->n == n && gi->n_out == n_out && gi->n_split == s.n_split) { g = gi; break; }
+            if (!gi->seen && free_i < 0) free_i = i;
+        }
+        if (!g && free_i >= 0) { g = &c->graphs[free_i]; g->seen = 1; g->n = n; g->n_out = n_out; g->n_split = s.n_split; g->exec = NULL; }
+        else if (g && !g->exec) { /* second sighting of this shape: capture it */
+            cudaGraph_t graph;
+            e = cudaStreamBeginCapture(c->st, cudaStreamCaptureModeThreadLocal);
+            if (e == cudaSuccess) {
+                cudaError_t fe = forward(&s);
+                e = cudaStreamEndCapture(c->st, &graph);
+                if (fe != cudaSuccess) e = fe;
+                if (e == cudaSuccess) { e = cudaGraphInstantiate(&g->exec, graph, 0); cudaGraphDestroy(graph); }
+            }
+            if (e != cudaSuccess) { cudaGetLastError(); g->exec = NULL; c->use_graphs = 0; e = cudaSuccess; }
+        }
+    }
+    if (g && g->exec) e = cudaGraphLaunch(g->exec, c->st);
+    else e = forward(&s);
+    if (e != cudaSuccess) return cu_err(SX_ERR_BACKEND, "cuda: step of %d tokens failed: %s", n, cudaGetErrorString(e));
+    if (n_out > 0)
+        CK(cudaMemcpyAsync(ctx->logits, c->logits, sizeof(float) * (size_t)n_out * m->hp.n_vocab, cudaMemcpyDeviceToHost, c->st), "logits download");
+    CK(cudaStreamSynchronize(c->st), "step");
+    return SX_OK;
+}
+
+static sx_status cu_kv_copy_block(sx_context *ctx, int32_t src, int32_t dst) {
+    cu_ctx *c = (cu_ctx *)ctx->backend_state;
+    const sx_hparams *hp = &ctx->model->hp;
+    size_t blk = (size_t)ctx->params.kv_block_size * hp->n_head_kv * hp->head_dim;
+    for (int l = 0; l < hp->n_layer; l++) {
+        __half *k = c->kc + (size_t)l * c->layer_cells, *v = c->vc + (size_t)l * c->layer_cells;
+        CK(cudaMemcpyAsync(k + dst * blk, k + src * blk, blk * sizeof(__half), cudaMemcpyDeviceToDevice, c->st), "kv copy");
+        CK(cudaMemcpyAsync(v + dst * blk, v + src * blk, blk * sizeof(__half), cudaMemcpyDeviceToDevice, c->st), "kv copy");
+    }
+    CK(cudaStreamSynchronize(c->st), "kv copy");
+    return SX_OK;
+}
+
+static const sx_backend g_cuda = {
+    SX_BACKEND_ABI, "cuda", cu_model_init, cu_model_free, cu_context_init, cu_context_free, cu_decode, cu_kv_copy_block,
+};
+
+SX_CUDA_API const sx_backend *sx_backend_cuda(void) { return &g_cuda; }
+
+/* Device sampling over the logits of the last step's output rows (see sample.cuh); masks and params on the host. */
+SX_CUDA_API sx_status sx_cuda_sample(sx_context *ctx, const uint32_t *masks, const sx_sample_params *params, int32_t *out) {
+    cu_ctx *c = (cu_ctx *)ctx->backend_state;
+    const int n = ctx->n_outputs, V = ctx->model->hp.n_vocab, words = (V + 31) / 32;
+    if (n <= 0) return SX_OK;
+    void *d = NULL;
+    size_t mb = masks ? sizeof(uint32_t) * (size_t)n * words : 0, pb = params ? sizeof(sx_sample_params) * (size_t)n : 0;
+    CK(cudaMallocAsync(&d, mb + pb + sizeof(int32_t) * n + 64, c->st), "sample scratch");
+    uint8_t *p = (uint8_t *)d;
+    uint32_t *dm = masks ? (uint32_t *)p : NULL; p += mb;
+    sx_sample_params *dp = params ? (sx_sample_params *)p : NULL; p += pb;
+    int32_t *dout = (int32_t *)(((uintptr_t)p + 15) & ~(uintptr_t)15);
+    if (masks) CK(cudaMemcpyAsync(dm, masks, mb, cudaMemcpyHostToDevice, c->st), "mask upload");
+    if (params) CK(cudaMemcpyAsync(dp, params, pb, cudaMemcpyHostToDevice, c->st), "params upload");
+    CK(sx_sample_rows(c->logits, n, V, dm, dp, dout, c->st), "sample");
+    CK(cudaMemcpyAsync(out, dout, sizeof(int32_t) * n, cudaMemcpyDeviceToHost, c->st), "sample download");
+    CK(cudaFreeAsync(d, c->st), "sample free");
+    CK(cudaStreamSynchronize(c->st), "sample");
+    return SX_OK;
+}
