@@ -1,0 +1,68 @@
+package dev.sextant.gateway.routing;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.cloud.gateway.route.Route;
+import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+
+import dev.sextant.gateway.auth.GatewayPrincipal;
+import dev.sextant.gateway.usage.UsageFilter;
+import reactor.core.publisher.Mono;
+
+/**
+ * One line per request on the {@code sextant.access} logger, when the exchange ends (for a stream: when the
+ * stream ends), with structured fields: request id, tenant, key, route, method, path, status, latency, tokens.
+ */
+@Component
+@Order(Ordered.HIGHEST_PRECEDENCE + 1)
+public class AccessLogWebFilter implements WebFilter {
+
+    private static final Logger log = LoggerFactory.getLogger("sextant.access");
+
+    private final boolean enabled;
+
+    public AccessLogWebFilter(RoutingProperties properties) {
+        this.enabled = properties.accessLog();
+    }
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+        if (!enabled || !log.isInfoEnabled()) {
+            return chain.filter(exchange);
+        }
+        long start = System.nanoTime();
+        return chain.filter(exchange).doFinally(signal -> write(exchange, start, signal.toString()));
+    }
+
+    private static void write(ServerWebExchange exchange, long start, String signal) {
+        double millis = (System.nanoTime() - start) / 1e6;
+        GatewayPrincipal principal = exchange.getAttribute(IdentityFilter.PRINCIPAL_ATTRIBUTE);
+        Route route = exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
+        HttpStatusCode status = exchange.getResponse().getStatusCode();
+        Long tokens = exchange.getAttribute(UsageFilter.TOKENS_ATTRIBUTE);
+        String tenant = principal == null ? "-" : principal.tenant() == null ? "admin" : principal.tenant();
+        String routeId = route == null ? "-" : route.getId();
+        int code = status == null ? 0 : status.value();
+        String path = exchange.getRequest().getPath().value();
+        log.atInfo()
+                .addKeyValue("requestId", (Object) exchange.getAttribute(RequestIdWebFilter.ATTRIBUTE))
+                .addKeyValue("tenant", tenant)
+                .addKeyValue("keyId", (Object) (principal == null ? null : principal.keyId()))
+                .addKeyValue("route", routeId)
+                .addKeyValue("method", exchange.getRequest().getMethod().name())
+                .addKeyValue("path", path)
+                .addKeyValue("status", code)
+                .addKeyValue("latencyMs", Math.round(millis * 100) / 100.0)
+                .addKeyValue("tokens", (Object) tokens)
+                .log("{} {} {} tenant={} route={} {}ms tokens={}{}", exchange.getRequest().getMethod(), path, code,
+                        tenant, routeId, String.format("%.2f", millis), tokens == null ? "-" : tokens,
+                        "onComplete".equals(signal) ? "" : " (" + signal + ")");
+    }
+}

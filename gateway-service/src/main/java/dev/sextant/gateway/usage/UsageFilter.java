@@ -1,0 +1,132 @@
+package dev.sextant.gateway.usage;
+
+import java.time.Duration;
+
+import org.reactivestreams.Publisher;
+import org.springframework.cloud.gateway.filter.GatewayFilterChain;
+import org.springframework.cloud.gateway.filter.GlobalFilter;
+import org.springframework.cloud.gateway.filter.NettyWriteResponseFilter;
+import org.springframework.cloud.gateway.route.Route;
+import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
+import org.springframework.core.Ordered;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+
+import dev.sextant.gateway.auth.GatewayPrincipal;
+import dev.sextant.gateway.limit.TokenQuota;
+import dev.sextant.gateway.routing.IdentityFilter;
+import dev.sextant.gateway.routing.RoutingProperties;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Watches every routed response on its way to the client: it bounds the silence between two chunks
+ * ({@code sextant.gateway.stream-idle-timeout}; a stream may last as long as it keeps talking) and, on routes
+ * whose metadata says {@code count-tokens: true}, counts the {@code usage} the response reports (streamed
+ * SSE chunks included, as they pass, nothing buffered) against the caller's token quota.
+ */
+@Component
+public class UsageFilter implements GlobalFilter, Ordered {
+
+    public static final String TOKENS_ATTRIBUTE = UsageFilter.class.getName() + ".tokens";
+
+    private final TokenQuota quota;
+    private final MeterRegistry meters;
+    private final Duration idleTimeout;
+
+    public UsageFilter(TokenQuota quota, MeterRegistry meters, RoutingProperties properties) {
+        this.quota = quota;
+        this.meters = meters;
+        this.idleTimeout = properties.streamIdleTimeout();
+    }
+
+    @Override
+    public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
+        Route route = exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
+        GatewayPrincipal principal = exchange.getAttribute(IdentityFilter.PRINCIPAL_ATTRIBUTE);
+        boolean count = principal != null && route != null
+                && Boolean.parseBoolean(String.valueOf(route.getMetadata().get("count-tokens")));
+        ServerHttpResponse response = new ObservedResponse(exchange, count ? principal : null,
+                route == null ? "-" : route.getId());
+        return chain.filter(exchange.mutate().response(response).build());
+    }
+
+    private final class ObservedResponse extends ServerHttpResponseDecorator {
+
+        private final ServerWebExchange exchange;
+        private final GatewayPrincipal principal;
+        private final String routeId;
+
+        ObservedResponse(ServerWebExchange exchange, GatewayPrincipal principal, String routeId) {
+            super(exchange.getResponse());
+            this.exchange = exchange;
+            this.principal = principal;
+            this.routeId = routeId;
+        }
+
+        @Override
+        public Mono<Void> writeWith(Publisher<? extends DataBuffer> body) {
+            UsageScanner scanner = scanner();
+            Flux<DataBuffer> flux = Flux.from(body);
+            if (scanner != null) {
+                flux = flux.doOnNext(scanner::accept).doFinally(signal -> record(scanner));
+            }
+            return super.writeWith(flux.timeout(idleTimeout));
+        }
+
+        @Override
+        public Mono<Void> writeAndFlushWith(Publisher<? extends Publisher<? extends DataBuffer>> body) {
+            UsageScanner scanner = scanner();
+            Flux<Publisher<? extends DataBuffer>> flux = Flux.from(body).map(chunk -> chunk);
+            if (scanner != null) {
+                flux = flux.<Publisher<? extends DataBuffer>>map(chunk -> Flux.from(chunk).doOnNext(scanner::accept))
+                        .doFinally(signal -> record(scanner));
+            }
+            return super.writeAndFlushWith(flux.timeout(idleTimeout));
+        }
+
+        private UsageScanner scanner() {
+            if (principal == null) {
+                return null;
+            }
+            MediaType type = getHeaders().getContentType();
+            if (type == null) {
+                return null;
+            }
+            if (MediaType.TEXT_EVENT_STREAM.isCompatibleWith(type)) {
+                return UsageScanner.forSse();
+            }
+            if (MediaType.APPLICATION_JSON.isCompatibleWith(type)) {
+                return UsageScanner.forJson();
+            }
+            return null;
+        }
+
+        private void record(UsageScanner scanner) {
+            Long tokens = scanner.tokens();
+            if (tokens == null || tokens <= 0) {
+                return;
+            }
+            exchange.getAttributes().put(TOKENS_ATTRIBUTE, tokens);
+            Counter.builder("sextant.gateway.tokens")
+                    .description("Model tokens reported by responses, per tenant and route")
+                    .tag("tenant", principal.tenant())
+                    .tag("route", routeId)
+                    .register(meters)
+                    .increment(tokens);
+            quota.record(principal.keyId(), tokens).subscribe();
+        }
+    }
+
+    @Override
+    public int getOrder() {
+        // Before NettyWriteResponseFilter, so it writes through this decorator.
+        return NettyWriteResponseFilter.WRITE_RESPONSE_FILTER_ORDER - 1;
+    }
+}
