@@ -10,10 +10,18 @@ import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 /** The service starts on a real port with probes, metrics and the shared error model. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class RetrievalServiceIT {
+
+    @DynamicPropertySource
+    static void embeddedStoreInTemporaryFolder(DynamicPropertyRegistry registry) throws Exception {
+        var folder = java.nio.file.Files.createTempDirectory("retrieval-smoke-it");
+        registry.add("sextant.retrieval.lucene.path", folder::toString);
+    }
 
     @LocalServerPort
     int port;

@@ -1,0 +1,249 @@
+package dev.sextant.retrieval.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.sextant.retrieval.support.FakeInference;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The HTTP API over a real port against a real HTTP inference double, run once per store by its subclasses:
+ * collections, contract 4's document writes, search in every mode with filters, tenants, errors as problem+json.
+ */
+public abstract class RetrievalApiContract {
+
+    protected static final FakeInference inference = new FakeInference();
+    protected static final JsonMapper JSON = JsonMapper.builder().build();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @LocalServerPort
+    int port;
+
+    protected String tenant;
+
+    @DynamicPropertySource
+    static void inferenceUrl(DynamicPropertyRegistry registry) {
+        registry.add("sextant.retrieval.inference.url", inference::url);
+    }
+
+    @AfterAll
+    static void resetInference() {
+        inference.failing = false;
+    }
+
+    @BeforeEach
+    void freshTenant() {
+        tenant = "t-" + UUID.randomUUID();
+        inference.failing = false;
+        inference.chatMode = FakeInference.ChatMode.FAITHFUL;
+    }
+
+    protected HttpResponse<String> send(String method, String path, Object body, String tenantHeader) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : JSON.writeValueAsString(body)))
+                .header("Content-Type", "application/json");
+        if (tenantHeader != null) {
+            request.header("X-Sextant-Tenant", tenantHeader);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    protected HttpResponse<String> send(String method, String path, Object body) throws Exception {
+        return send(method, path, body, tenant);
+    }
+
+    protected static JsonNode json(HttpResponse<String> response) {
+        return JSON.readTree(response.body());
+    }
+
+    protected void createCollection(String name) throws Exception {
+        HttpResponse<String> created = send("POST", "/v1/collections",
+                Map.of("name", name, "embeddingModel", "all-minilm-l6-v2", "dimension", FakeInference.DIM));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    }
+
+    protected HttpResponse<String> putDocument(String collection, String id, long version, Map<String, Object> metadata,
+            String... texts) throws Exception {
+        List<Map<String, Object>> chunks = new ArrayList<>();
+        int offset = 0;
+        for (int i = 0; i < texts.length; i++) {
+            chunks.add(Map.of("index", i, "text", texts[i], "startOffset", offset, "endOffset", offset + texts[i].length(),
+                    "headingPath", List.of("Section"), "embedding", FakeInference.embed(texts[i])));
+            offset += texts[i].length() + 1;
+        }
+        return send("PUT", "/internal/collections/" + collection + "/documents/" + id, Map.of("title", "Title " + id,
+                "uri", "https://docs.example/" + id, "contentHash", "h" + version, "version", version,
+                "metadata", metadata, "chunks", chunks));
+    }
+
+    protected void seedHandbook() throws Exception {
+        createCollection("handbook");
+        assertThat(putDocument("handbook", "vacation", 1, Map.of("dept", "hr", "year", 2024),
+                "Employees receive twenty five days of paid vacation every year.",
+                "Unused vacation days expire at the end of March.").statusCode()).isEqualTo(200);
+        assertThat(putDocument("handbook", "laptops", 1, Map.of("dept", "it", "year", 2023),
+                "Every engineer gets a laptop refreshed every three years.").statusCode()).isEqualTo(200);
+        assertThat(putDocument("handbook", "parking", 1, Map.of("dept", "facilities", "year", 2022),
+                "Parking spaces in the garage are assigned by seniority.").statusCode()).isEqualTo(200);
+    }
+
+    private List<String> documentIds(HttpResponse<String> response) {
+        List<String> ids = new ArrayList<>();
+        json(response).get("hits").forEach(h -> ids.add(h.get("documentId").asString()));
+        return ids;
+    }
+
+    @Test
+    void createsListsAndDeletesCollections() throws Exception {
+        createCollection("alpha");
+        HttpResponse<String> list = send("GET", "/v1/collections", null);
+        assertThat(json(list).get("collections")).hasSize(1);
+        assertThat(json(list).at("/collections/0/embeddingModel").asString()).isEqualTo("all-minilm-l6-v2");
+        assertThat(json(list).at("/collections/0/dimension").asInt()).isEqualTo(FakeInference.DIM);
+        HttpResponse<String> again = send("POST", "/v1/collections", Map.of("name", "alpha", "embeddingModel", "m", "dimension", 4));
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(json(again).get("field").asString()).isEqualTo("name");
+        assertThat(send("DELETE", "/v1/collections/alpha", null).statusCode()).isEqualTo(204);
+        assertThat(send("DELETE", "/v1/collections/alpha", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void rejectsInvalidCollectionRequestNamingTheField() throws Exception {
+        HttpResponse<String> badName = send("POST", "/v1/collections", Map.of("name", "../etc", "embeddingModel", "m", "dimension", 4));
+        assertThat(badName.statusCode()).isEqualTo(400);
+        assertThat(badName.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+        assertThat(json(badName).get("field").asString()).isEqualTo("name");
+        HttpResponse<String> tooWide = send("POST", "/v1/collections", Map.of("name", "wide", "embeddingModel", "m", "dimension", 3000));
+        assertThat(json(tooWide).get("field").asString()).isEqualTo("dimension");
+    }
+
+    @Test
+    void searchFindsDocumentsInEveryMode() throws Exception {
+        seedHandbook();
+        for (String mode : List.of("dense", "lexical", "hybrid")) {
+            HttpResponse<String> response = send("POST", "/v1/collections/handbook/search",
+                    Map.of("query", "how many days of paid vacation", "top_k", 2, "mode", mode));
+            assertThat(response.statusCode()).as(mode + ": " + response.body()).isEqualTo(200);
+            assertThat(documentIds(response)).as(mode).first().isEqualTo("vacation");
+            assertThat(json(response).get("hits").size()).as(mode).isLessThanOrEqualTo(2);
+            JsonNode top = json(response).at("/hits/0");
+            assertThat(top.get("title").asString()).isEqualTo("Title vacation");
+            assertThat(top.get("uri").asString()).isEqualTo("https://docs.example/vacation");
+            assertThat(top.get("endOffset").asInt()).isEqualTo(top.get("startOffset").asInt() + top.get("text").asString().length());
+        }
+        JsonNode hybrid = json(send("POST", "/v1/collections/handbook/search", Map.of("query", "paid vacation days", "mode", "hybrid")));
+        assertThat(hybrid.at("/hits/0/denseScore").isNumber()).isTrue();
+        assertThat(hybrid.at("/hits/0/lexicalScore").isNumber()).isTrue();
+        assertThat(inference.tenants).contains(tenant);
+    }
+
+    @Test
+    void searchAppliesMetadataFilters() throws Exception {
+        seedHandbook();
+        HttpResponse<String> response = send("POST", "/v1/collections/handbook/search", Map.of("query", "every year",
+                "mode", "hybrid", "filter", Map.of("op", "or", "filters", List.of(
+                        Map.of("op", "eq", "field", "dept", "value", "it"),
+                        Map.of("op", "range", "field", "year", "lt", 2023)))));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(documentIds(response)).containsExactlyInAnyOrder("laptops", "parking");
+    }
+
+    @Test
+    void rejectsBadFilterNamingItsPlace() throws Exception {
+        seedHandbook();
+        HttpResponse<String> badField = send("POST", "/v1/collections/handbook/search", Map.of("query", "x",
+                "filter", Map.of("op", "and", "filters", List.of(Map.of("op", "eq", "field", "dept'; DROP TABLE chunks; --", "value", "x")))));
+        assertThat(badField.statusCode()).isEqualTo(400);
+        assertThat(json(badField).get("field").asString()).isEqualTo("filter.filters[0].field");
+        HttpResponse<String> badOp = send("POST", "/v1/collections/handbook/search", Map.of("query", "x", "filter", Map.of("op", "like")));
+        assertThat(json(badOp).get("field").asString()).isEqualTo("filter.op");
+        HttpResponse<String> unknown = send("POST", "/v1/collections/handbook/search", Map.of("query", "x", "topk", 3));
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(json(unknown).get("field").asString()).isEqualTo("topk");
+        HttpResponse<String> badTopK = send("POST", "/v1/collections/handbook/search", Map.of("query", "x", "top_k", 0));
+        assertThat(json(badTopK).get("field").asString()).isEqualTo("topK");
+    }
+
+    @Test
+    void sqlLookingFilterValuesAreData() throws Exception {
+        seedHandbook();
+        HttpResponse<String> response = send("POST", "/v1/collections/handbook/search", Map.of("query", "vacation laptop parking",
+                "mode", "lexical", "filter", Map.of("op", "eq", "field", "dept", "value", "hr' OR '1'='1")));
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(json(response).get("hits")).isEmpty();
+    }
+
+    @Test
+    void documentWritesReplaceVersionsAndDelete() throws Exception {
+        seedHandbook();
+        HttpResponse<String> v2 = putDocument("handbook", "vacation", 2, Map.of("dept", "hr"), "Vacation is now thirty days.");
+        assertThat(v2.statusCode()).isEqualTo(200);
+        assertThat(json(v2).get("chunks").asInt()).isEqualTo(1);
+        assertThat(json(v2).get("version").asLong()).isEqualTo(2);
+        HttpResponse<String> stale = putDocument("handbook", "vacation", 1, Map.of(), "Old text.");
+        assertThat(stale.statusCode()).isEqualTo(409);
+        assertThat(json(stale).get("field").asString()).isEqualTo("version");
+        assertThat(documentIds(send("POST", "/v1/collections/handbook/search", Map.of("query", "expire March", "mode", "lexical")))).isEmpty();
+        assertThat(send("DELETE", "/internal/collections/handbook/documents/vacation", null).statusCode()).isEqualTo(204);
+        assertThat(documentIds(send("POST", "/v1/collections/handbook/search", Map.of("query", "vacation", "mode", "hybrid"))))
+                .doesNotContain("vacation");
+    }
+
+    @Test
+    void rejectsEmbeddingOfWrongDimensionNamingTheChunk() throws Exception {
+        createCollection("dims");
+        HttpResponse<String> response = send("PUT", "/internal/collections/dims/documents/d1", Map.of("version", 1,
+                "chunks", List.of(Map.of("index", 0, "text", "x", "startOffset", 0, "endOffset", 1, "embedding", new float[] {1, 2, 3}))));
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(json(response).get("field").asString()).isEqualTo("chunks[0].embedding");
+    }
+
+    @Test
+    void anotherTenantSeesNeitherCollectionsNorHits() throws Exception {
+        seedHandbook();
+        String other = "t-" + UUID.randomUUID();
+        assertThat(json(send("GET", "/v1/collections", null, other)).get("collections")).isEmpty();
+        assertThat(send("POST", "/v1/collections/handbook/search", Map.of("query", "vacation"), other).statusCode()).isEqualTo(404);
+        assertThat(send("PUT", "/internal/collections/handbook/documents/x", Map.of("version", 1, "chunks", List.of()), other)
+                .statusCode()).isEqualTo(404);
+        assertThat(send("GET", "/v1/collections", null, "bad tenant!").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void unknownCollectionIs404ProblemJson() throws Exception {
+        HttpResponse<String> response = send("POST", "/v1/collections/nope/search", Map.of("query", "x"));
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(json(response).get("code").asString()).isEqualTo("collection-not-found");
+    }
+
+    @Test
+    void inferenceDownGives503ProblemWhileLexicalSearchStillWorks() throws Exception {
+        seedHandbook();
+        inference.failing = true;
+        HttpResponse<String> dense = send("POST", "/v1/collections/handbook/search", Map.of("query", "vacation", "mode", "dense"));
+        assertThat(dense.statusCode()).isEqualTo(503);
+        assertThat(dense.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+        assertThat(dense.headers().firstValue("Retry-After")).isPresent();
+        assertThat(json(dense).get("code").asString()).isEqualTo("upstream-unavailable");
+        HttpResponse<String> lexical = send("POST", "/v1/collections/handbook/search", Map.of("query", "vacation", "mode", "lexical"));
+        assertThat(lexical.statusCode()).isEqualTo(200);
+        assertThat(documentIds(lexical)).contains("vacation");
+    }
+}

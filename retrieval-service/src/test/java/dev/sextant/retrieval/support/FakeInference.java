@@ -1,0 +1,161 @@
+package dev.sextant.retrieval.support;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A real HTTP server speaking inference-service's OpenAI shapes, for tests: {@code POST /v1/embeddings} returns a
+ * hashed bag-of-words vector (texts sharing words are near), {@code POST /v1/chat/completions} answers with JSON
+ * that follows the request's response_format: it cites the first allowed passage id with a quote taken from that
+ * passage in the prompt (or, in {@link ChatMode#FABRICATE}, a quote that occurs nowhere), streamed when asked.
+ */
+public final class FakeInference implements AutoCloseable {
+
+    public enum ChatMode { FAITHFUL, FABRICATE }
+
+    public static final int DIM = 64;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Pattern PASSAGE = Pattern.compile("\\[(\\d+)\\][^\\n]*\\n([^\\n]+)");
+
+    private final HttpServer server;
+    public volatile boolean failing;
+    public volatile ChatMode chatMode = ChatMode.FAITHFUL;
+    public final List<JsonNode> chatRequests = new CopyOnWriteArrayList<>();
+    public final List<String> tenants = new CopyOnWriteArrayList<>();
+
+    public FakeInference() {
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/v1/embeddings", this::embeddings);
+        server.createContext("/v1/chat/completions", this::chat);
+        server.start();
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** Hashed bag of lower-cased words, L2-normalised. */
+    public static float[] embed(String text) {
+        float[] v = new float[DIM];
+        for (String word : text.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")) {
+            if (!word.isEmpty()) {
+                v[Math.floorMod(word.hashCode(), DIM)] += 1f;
+            }
+        }
+        double norm = 0;
+        for (float x : v) {
+            norm += x * x;
+        }
+        if (norm == 0) {
+            v[0] = 1f;
+            return v;
+        }
+        for (int i = 0; i < DIM; i++) {
+            v[i] /= (float) Math.sqrt(norm);
+        }
+        return v;
+    }
+
+    private void embeddings(HttpExchange exchange) throws IOException {
+        tenants.add(String.valueOf(exchange.getRequestHeaders().getFirst("X-Sextant-Tenant")));
+        if (failing) {
+            send(exchange, 500, "application/json", "{\"error\":{\"message\":\"engine down\",\"type\":\"server_error\"}}");
+            return;
+        }
+        JsonNode request = JSON.readTree(exchange.getRequestBody());
+        List<String> inputs = new ArrayList<>();
+        JsonNode input = request.get("input");
+        if (input.isArray()) {
+            input.forEach(n -> inputs.add(n.asString()));
+        } else {
+            inputs.add(input.asString());
+        }
+        ObjectNode response = JSON.createObjectNode().put("object", "list").put("model", request.get("model").asString());
+        ArrayNode data = response.putArray("data");
+        for (int i = 0; i < inputs.size(); i++) {
+            ArrayNode embedding = data.addObject().put("object", "embedding").put("index", i).putArray("embedding");
+            for (float x : embed(inputs.get(i))) {
+                embedding.add(x);
+            }
+        }
+        response.putObject("usage").put("prompt_tokens", 1).put("total_tokens", 1);
+        send(exchange, 200, "application/json", JSON.writeValueAsString(response));
+    }
+
+    private void chat(HttpExchange exchange) throws IOException {
+        JsonNode request = JSON.readTree(exchange.getRequestBody());
+        chatRequests.add(request);
+        if (failing) {
+            send(exchange, 503, "application/json", "{\"error\":{\"message\":\"loading\",\"type\":\"server_error\"}}");
+            return;
+        }
+        JsonNode schema = request.at("/response_format/json_schema/schema");
+        JsonNode allowed = schema.at("/properties/citations/items/properties/passage_id/enum");
+        String prompt = request.at("/messages/1/content").asString();
+        int id = allowed.get(0).asInt();
+        String quote = "the moon is made of cheese";
+        Matcher m = PASSAGE.matcher(prompt);
+        while (m.find()) {
+            if (Integer.parseInt(m.group(1)) == id && chatMode == ChatMode.FAITHFUL) {
+                String[] words = m.group(2).trim().split(" ");
+                quote = String.join(" ", java.util.Arrays.copyOfRange(words, 0, Math.min(4, words.length)));
+            }
+        }
+        ObjectNode answer = JSON.createObjectNode().put("answer", "According to passage " + id + ", " + quote + ".");
+        answer.putArray("citations").addObject().put("passage_id", id).put("quote", quote);
+        String content = JSON.writeValueAsString(answer);
+        if (request.path("stream").asBoolean(false)) {
+            StringBuilder sse = new StringBuilder();
+            for (int i = 0; i < content.length(); i += 7) {
+                ObjectNode chunk = JSON.createObjectNode().put("object", "chat.completion.chunk");
+                chunk.putArray("choices").addObject().put("index", 0).putObject("delta")
+                        .put("content", content.substring(i, Math.min(content.length(), i + 7)));
+                sse.append("data: ").append(JSON.writeValueAsString(chunk)).append("\n\n");
+            }
+            sse.append("data: [DONE]\n\n");
+            send(exchange, 200, "text/event-stream", sse.toString());
+            return;
+        }
+        ObjectNode response = JSON.createObjectNode().put("object", "chat.completion").put("model", request.get("model").asString());
+        ObjectNode choice = response.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
+        choice.putObject("message").put("role", "assistant").put("content", content);
+        response.putObject("usage").put("prompt_tokens", 10).put("completion_tokens", 10).put("total_tokens", 20);
+        send(exchange, 200, "application/json", JSON.writeValueAsString(response));
+    }
+
+    private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
