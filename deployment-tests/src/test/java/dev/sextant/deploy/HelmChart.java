@@ -68,12 +68,18 @@ final class HelmChart {
         return new Rendered(yaml, objects);
     }
 
+    /** Rendered once per test JVM: the objects are only read. */
     static Rendered renderDefaults() {
-        return render(Map.of());
+        return Cached.DEFAULTS;
     }
 
     static Rendered renderProduction() {
-        return render(Map.of(), PRODUCTION_VALUES);
+        return Cached.PRODUCTION;
+    }
+
+    private static final class Cached {
+        static final Rendered DEFAULTS = render(Map.of());
+        static final Rendered PRODUCTION = render(Map.of(), PRODUCTION_VALUES);
     }
 
     /** The rendered text and its objects. */
