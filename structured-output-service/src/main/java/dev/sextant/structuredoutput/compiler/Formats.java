@@ -1,0 +1,63 @@
+package dev.sextant.structuredoutput.compiler;
+
+import java.util.Map;
+import java.util.Set;
+
+import dk.brics.automaton.Automaton;
+import dk.brics.automaton.RegExp;
+
+/**
+ * String formats as regular languages (brics syntax, over the decoded string). Calendar facts a regular
+ * language cannot hold cheaply (February 30th, leap seconds on the right day) are left to post-validation.
+ */
+final class Formats {
+
+    private static final String DEC_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+    private static final String IPV4 = DEC_OCTET + "\\." + DEC_OCTET + "\\." + DEC_OCTET + "\\." + DEC_OCTET;
+    private static final String H16 = "[0-9a-fA-F]{1,4}";
+    private static final String LS32 = "(" + H16 + ":" + H16 + "|" + IPV4 + ")";
+    private static final String IPV6 = "("
+            + "(" + H16 + ":){6}" + LS32
+            + "|::(" + H16 + ":){5}" + LS32
+            + "|(" + H16 + ")?::(" + H16 + ":){4}" + LS32
+            + "|((" + H16 + ":){0,1}" + H16 + ")?::(" + H16 + ":){3}" + LS32
+            + "|((" + H16 + ":){0,2}" + H16 + ")?::(" + H16 + ":){2}" + LS32
+            + "|((" + H16 + ":){0,3}" + H16 + ")?::" + H16 + ":" + LS32
+            + "|((" + H16 + ":){0,4}" + H16 + ")?::" + LS32
+            + "|((" + H16 + ":){0,5}" + H16 + ")?::" + H16
+            + "|((" + H16 + ":){0,6}" + H16 + ")?::)";
+    private static final String DATE = "[0-9]{4}\\-(0[1-9]|1[0-2])\\-(0[1-9]|[12][0-9]|3[01])";
+    private static final String TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+\\-]([01][0-9]|2[0-3]):[0-5][0-9])";
+    private static final String LABEL = "[a-zA-Z0-9]([a-zA-Z0-9\\-]{0,61}[a-zA-Z0-9])?";
+    private static final String HOSTNAME = LABEL + "(\\." + LABEL + ")*";
+    private static final String EMAIL = "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~\\-]+(\\.[a-zA-Z0-9!#$%&'*+/=?^_`{|}~\\-]+)*@" + HOSTNAME;
+    private static final String URI = "[a-zA-Z][a-zA-Z0-9+.\\-]*:([a-zA-Z0-9\\-._~!$&'()*+,;=:@/?#\\[\\]]|%[0-9a-fA-F][0-9a-fA-F])*";
+    private static final String UUID = "[0-9a-fA-F]{8}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{12}";
+
+    static final Map<String, String> PATTERNS = Map.of(
+            "date", DATE,
+            "time", TIME,
+            "date-time", DATE + "[Tt]" + TIME,
+            "email", EMAIL,
+            "uuid", UUID,
+            "uri", URI,
+            "ipv4", IPV4,
+            "ipv6", IPV6,
+            "hostname", HOSTNAME);
+
+    static Set<String> names() {
+        return PATTERNS.keySet();
+    }
+
+    /** The char automaton of a format, or null when the format is not supported. */
+    static Automaton automaton(String format) {
+        String regex = PATTERNS.get(format);
+        if (regex == null) {
+            return null;
+        }
+        return new RegExp(regex.replace("\"", "\\\""), RegExp.NONE).toAutomaton();
+    }
+
+    private Formats() {
+    }
+}
