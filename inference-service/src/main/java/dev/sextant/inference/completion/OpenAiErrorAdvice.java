@@ -1,0 +1,121 @@
+package dev.sextant.inference.completion;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+
+import dev.sextant.inference.model.ModelLoadException;
+import dev.sextant.inference.model.ModelNotFoundException;
+import dev.sextant.inference.sampling.InvalidSamplingParameterException;
+import dev.sextant.inference.scheduler.QueueFullException;
+import dev.sextant.support.RequestIds;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+
+/**
+ * OpenAI-compatible endpoints answer errors in OpenAI's shape, because OpenAI clients parse that:
+ * {@code {"error": {"message", "type", "param", "code"}}}.
+ */
+@RestControllerAdvice(basePackages = {"dev.sextant.inference.completion", "dev.sextant.inference.model"})
+@Order(Ordered.HIGHEST_PRECEDENCE)
+public class OpenAiErrorAdvice {
+
+    private static final Logger log = LoggerFactory.getLogger(OpenAiErrorAdvice.class);
+
+    @ExceptionHandler(OpenAiException.class)
+    ResponseEntity<Map<String, Object>> openAi(OpenAiException e) {
+        return error(e.status(), e.type(), e.param(), e.code(), e.getMessage(), null);
+    }
+
+    @ExceptionHandler(ModelNotFoundException.class)
+    ResponseEntity<Map<String, Object>> modelNotFound(ModelNotFoundException e) {
+        return error(HttpStatus.NOT_FOUND, "invalid_request_error", "model", "model_not_found", e.getMessage(), null);
+    }
+
+    @ExceptionHandler(ModelLoadException.class)
+    ResponseEntity<Map<String, Object>> modelLoad(ModelLoadException e) {
+        return error(e.conflict() ? HttpStatus.CONFLICT : HttpStatus.BAD_REQUEST, "invalid_request_error", "path",
+                e.conflict() ? "model_load_refused" : "model_load_failed", e.getMessage(), null);
+    }
+
+    @ExceptionHandler(QueueFullException.class)
+    ResponseEntity<Map<String, Object>> queueFull(QueueFullException e) {
+        return error(HttpStatus.TOO_MANY_REQUESTS, "requests", null, "rate_limit_exceeded",
+                e.getMessage() + "; retry after " + e.retryAfterSeconds() + " s", e.retryAfterSeconds());
+    }
+
+    @ExceptionHandler(InvalidSamplingParameterException.class)
+    ResponseEntity<Map<String, Object>> sampling(InvalidSamplingParameterException e) {
+        return error(HttpStatus.BAD_REQUEST, "invalid_request_error", e.parameter(), "invalid_value", e.getMessage(), null);
+    }
+
+    @ExceptionHandler(HttpMessageNotReadableException.class)
+    ResponseEntity<Map<String, Object>> unreadable(HttpMessageNotReadableException e) {
+        Throwable cause = e.getMostSpecificCause();
+        if (cause instanceof UnrecognizedPropertyException unknown) {
+            return error(HttpStatus.BAD_REQUEST, "invalid_request_error", unknown.getPropertyName(), "unknown_parameter",
+                    "Unrecognized request argument supplied: " + unknown.getPropertyName(), null);
+        }
+        if (cause instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
+            String param = mismatch.getPath().stream()
+                    .map(r -> r.getPropertyName() != null ? r.getPropertyName() : "[" + r.getIndex() + "]")
+                    .collect(Collectors.joining("."));
+            return error(HttpStatus.BAD_REQUEST, "invalid_request_error", param, "invalid_type",
+                    "Invalid type for '" + param + "'", null);
+        }
+        return error(HttpStatus.BAD_REQUEST, "invalid_request_error", null, "invalid_json",
+                "We could not parse the JSON body of your request: " + firstLine(String.valueOf(cause.getMessage())), null);
+    }
+
+    @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
+    ResponseEntity<Map<String, Object>> mediaType(HttpMediaTypeNotSupportedException e) {
+        return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", null, "unsupported_media_type",
+                "Send the body as application/json", null);
+    }
+
+    @ExceptionHandler(IllegalArgumentException.class)
+    ResponseEntity<Map<String, Object>> illegal(IllegalArgumentException e) {
+        return error(HttpStatus.BAD_REQUEST, "invalid_request_error", null, "invalid_value", e.getMessage(), null);
+    }
+
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<Map<String, Object>> unexpected(Exception e) {
+        log.error("unexpected error", e);
+        return error(HttpStatus.INTERNAL_SERVER_ERROR, "server_error", null, "internal_error",
+                "The server had an error while processing your request; request id " + MDC.get(RequestIds.MDC_KEY), null);
+    }
+
+    static ResponseEntity<Map<String, Object>> error(HttpStatus status, String type, String param, String code,
+            String message, Integer retryAfter) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("message", message);
+        body.put("type", type);
+        body.put("param", param);
+        body.put("code", code);
+        HttpHeaders headers = new HttpHeaders();
+        headers.setContentType(MediaType.APPLICATION_JSON);
+        if (retryAfter != null) {
+            headers.set(HttpHeaders.RETRY_AFTER, String.valueOf(retryAfter));
+        }
+        return new ResponseEntity<>(Map.of("error", body), headers, status);
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

@@ -1,0 +1,37 @@
+package dev.sextant.inference.model;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code sextant.inference.*}: which models ("readers", Takeoff's term) load at start and how each is served.
+ *
+ * <pre>
+ * sextant.inference.default-model: /models/llama-3.2-1b-q4_k_m.gguf
+ * sextant.inference.readers[0]: {id: qwen, path: /models/qwen2.5-0.5b, consumer-group: small}
+ * </pre>
+ */
+@ConfigurationProperties("sextant.inference")
+public record InferenceProperties(
+        String defaultModel,
+        List<Reader> readers,
+        @DefaultValue("0") int threads,
+        @DefaultValue("16") int maxNumSeqs,
+        @DefaultValue("512") int maxBatchedTokens,
+        @DefaultValue("64") int maxWaiting,
+        @DefaultValue("4096") int contextTokens,
+        @DefaultValue("16") int kvBlockSize,
+        @DefaultValue("5m") Duration requestTimeout,
+        @DefaultValue("0") long memoryBudgetBytes) {
+
+    /** One model to load: a GGUF file or a Hugging Face directory, optionally in a consumer group. */
+    public record Reader(String id, String path, @DefaultValue("primary") String consumerGroup) {
+    }
+
+    public InferenceProperties {
+        readers = readers == null ? List.of() : List.copyOf(readers);
+    }
+}
