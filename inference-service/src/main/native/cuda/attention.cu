@@ -1,16 +1,20 @@
 /* attention.cu — see attention.cuh. */
 #include "attention.cuh"
 
-#define ATT_THREADS 128
+#define ATT_THREADS 256
+#define ATT_MAX_G 64
 
 __global__ void __launch_bounds__(ATT_THREADS) attn_kernel(const sx_attn_args a) {
     extern __shared__ __align__(16) float sm[];
     __shared__ float red[32];
     __shared__ int cells[SX_ATTN_CHUNK];
+    __shared__ float ml[ATT_MAX_G][2];
+    float *vpart;              /* (nsub, 8, hd): per key-subset partial outputs */
     const int t = blockIdx.x, kvh = blockIdx.y, split = blockIdx.z;
     const int G = a.n_head / a.n_head_kv, hd = a.head_dim, kv_dim = a.n_head_kv * hd, q_dim = a.n_head * hd;
     float *qs = sm;            /* (G, hd) */
     float *sc = sm + G * hd;   /* (G, CHUNK) */
+    vpart = sc + G * SX_ATTN_CHUNK;
     const int p = a.pos[t], s = a.seq[t];
     const int start = split * SX_ATTN_CHUNK;
     int end = start + SX_ATTN_CHUNK; if (end > p + 1) end = p + 1;
@@ -56,6 +60,7 @@ __global__ void __launch_bounds__(ATT_THREADS) attn_kernel(const sx_attn_args a)
         }
     }
     __syncthreads();
+    /* softmax per head of the group (scores stay in shared memory) */
     for (int g = 0; g < G; g++) {
         float *sg = sc + g * SX_ATTN_CHUNK;
         float m = -INFINITY;
@@ -65,18 +70,44 @@ __global__ void __launch_bounds__(ATT_THREADS) attn_kernel(const sx_attn_args a)
         __syncthreads();
         for (int j = threadIdx.x; j < len; j += blockDim.x) { float e = expf(sg[j] - m); sg[j] = e; l += e; }
         l = block_sum(l, red);
-        if (a.n_split > 1 && threadIdx.x == 0) { a.part_ml[(pidx + g * a.n_split) * 2] = m; a.part_ml[(pidx + g * a.n_split) * 2 + 1] = l; }
-        if (a.n_split == 1 && threadIdx.x == 0) red[31] = l; /* red[31] is untouched by nw <= 4 warps */
+        if (threadIdx.x == 0) { ml[g][0] = m; ml[g][1] = l; }
         __syncthreads();
-        float inv = a.n_split == 1 ? 1.f / red[31] : 1.f;
-        for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-            float acc = 0.f;
-            const __half *vb = a.vc + kvh * hd + d;
-            for (int j = 0; j < len; j++) acc += sg[j] * __half2float(vb[(size_t)cells[j] * kv_dim]);
-            if (a.n_split == 1) a.out[(size_t)t * q_dim + (kvh * G + g) * hd + d] = acc * inv;
-            else a.part_o[(pidx + g * a.n_split) * hd + d] = acc;
+    }
+    /* P·V: thread = (key subset, dim); every thread accumulates all heads of the group for its dim */
+    const int nsub = blockDim.x / hd, sub = threadIdx.x / hd, d = threadIdx.x % hd;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (sub < nsub) {
+        const __half *vb = a.vc + kvh * hd + d;
+#pragma unroll 4
+        for (int j = sub; j < len; j += nsub) {
+            float v = __half2float(vb[(size_t)cells[j] * kv_dim]);
+#pragma unroll
+            for (int g = 0; g < 8; g++) if (g < G) acc[g] += sc[g * SX_ATTN_CHUNK + j] * v;
+        }
+    }
+    for (int g0 = 0; g0 < G; g0 += 8) { /* reduce the key subsets in a fixed order, 8 heads at a time */
+        if (g0 > 0) { /* groups wider than 8 heads: recompute the next 8 (slow path) */
+            for (int g = 0; g < 8; g++) acc[g] = 0.f;
+            if (sub < nsub) for (int j = sub; j < len; j += nsub) {
+                float v = __half2float(a.vc[(size_t)cells[j] * kv_dim + kvh * hd + d]);
+                for (int g = 0; g < 8 && g0 + g < G; g++) acc[g] += sc[(g0 + g) * SX_ATTN_CHUNK + j] * v;
+            }
         }
         __syncthreads();
+        if (sub < nsub) for (int g = 0; g < 8 && g0 + g < G; g++) vpart[(sub * 8 + g) * hd + d] = acc[g];
+        __syncthreads();
+        for (int i = threadIdx.x; i < 8 * hd; i += blockDim.x) {
+            int g = i / hd, dd = i % hd;
+            if (g0 + g >= G) continue;
+            float o = 0.f;
+            for (int s2 = 0; s2 < nsub; s2++) o += vpart[(s2 * 8 + g) * hd + dd];
+            const int gg = g0 + g;
+            if (a.n_split == 1) a.out[(size_t)t * q_dim + (kvh * G + gg) * hd + dd] = o / ml[gg][1];
+            else {
+                a.part_o[(pidx + gg * a.n_split) * hd + dd] = o;
+                if (dd == 0) { a.part_ml[(pidx + gg * a.n_split) * 2] = ml[gg][0]; a.part_ml[(pidx + gg * a.n_split) * 2 + 1] = ml[gg][1]; }
+            }
+        }
     }
 }
 
@@ -97,7 +128,8 @@ __global__ void attn_combine_kernel(const sx_attn_args a) {
 cudaError_t sx_attention(const sx_attn_args &a, cudaStream_t st) {
     if (a.n <= 0) return cudaSuccess;
     int G = a.n_head / a.n_head_kv;
-    size_t smem = (size_t)(G * a.head_dim + G * SX_ATTN_CHUNK) * sizeof(float);
+    if (G > ATT_MAX_G || a.head_dim > ATT_THREADS) return cudaErrorInvalidValue;
+    size_t smem = (size_t)(G * a.head_dim + G * SX_ATTN_CHUNK + ATT_THREADS * 8) * sizeof(float);
     static bool attr_set = false;
     if (smem > 48 * 1024 && !attr_set) { cudaFuncSetAttribute(attn_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 200 * 1024); attr_set = true; }
     dim3 grid(a.n, a.n_head_kv, a.n_split);

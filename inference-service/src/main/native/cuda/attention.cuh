@@ -11,7 +11,7 @@
 #define SX_CUDA_ATTENTION_CUH
 #include "common.cuh"
 
-#define SX_ATTN_CHUNK 512
+#define SX_ATTN_CHUNK 256
 
 struct sx_attn_args {
     const float *q;        /* (n, n_head * head_dim) */

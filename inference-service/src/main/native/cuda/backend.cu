@@ -17,7 +17,7 @@
 #include "attention.cuh"
 #include "get_rows.cuh"
 #include "sample.cuh"
-#include <cublas_v2.h>
+#include "cublas_dl.cuh"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +64,7 @@ typedef struct cu_graph { int n, n_out, n_split; cudaGraphExec_t exec; int seen;
 
 typedef struct cu_ctx {
     cudaStream_t st;
-    cublasHandle_t blas;
+    sx_cublas_handle blas;
     uint8_t *pool; size_t pool_size;
     __half *kc, *vc;       /* (n_layer, cells, kv_dim) */
     size_t layer_cells;    /* cells * kv_dim */
@@ -143,6 +143,10 @@ static sx_status cu_model_init(sx_model *model, int device) {
     for (int i = 0; i < model->n_tensors; i++) {
         const sx_tensor *t = &model->tensors[i];
         if (!sx_cu_supported(t->type)) return cu_err(SX_ERR_UNSUPPORTED, "%s: tensor '%s': dtype %d not supported by the cuda backend", model->path, t->name, (int)t->type);
+        if ((t->type == SX_F16 || t->type == SX_BF16) && t->ne[1] > 1 && t->ne[0] % 8)
+            return cu_err(SX_ERR_UNSUPPORTED, "%s: tensor '%s': F16/BF16 rows of %lld elements (the cuda backend needs a multiple of 8)", model->path, t->name, (long long)t->ne[0]);
+        if (t->type == SX_F32 && t->ne[1] > 1 && t->ne[0] % 4)
+            return cu_err(SX_ERR_UNSUPPORTED, "%s: tensor '%s': F32 rows of %lld elements (the cuda backend needs a multiple of 4)", model->path, t->name, (long long)t->ne[0]);
         total += al(t->nbytes) + al((size_t)t->ne[0] * 4 * 2);
     }
     total += al(sizeof(float) * hp->head_dim) + (size_t)hp->n_layer * 4 * 256 + (1 << 20);
@@ -210,7 +214,7 @@ static void cu_context_free(sx_context *ctx) {
     cu_ctx *c = (cu_ctx *)ctx->backend_state;
     if (!c) return;
     for (int i = 0; i < SX_MAX_GRAPHS; i++) if (c->graphs[i].exec) cudaGraphExecDestroy(c->graphs[i].exec);
-    if (c->blas) cublasDestroy(c->blas);
+    if (c->blas) sx_cublas()->destroy(c->blas);
     if (c->st) cudaStreamDestroy(c->st);
     cudaFree(c->pool);
     cudaFreeHost(c->h_in);
@@ -263,8 +267,9 @@ static sx_status cu_context_init(sx_context *ctx) {
     CK(cudaMallocHost(&c->h_in, sizeof(int) * (size_t)c->n_in), "pinned staging");
     CK(cudaStreamCreateWithFlags(&c->st, cudaStreamNonBlocking), "stream");
     if (cm->blas_type >= 0 || cm->out.type == SX_F32 || cm->out.type == SX_F16 || cm->out.type == SX_BF16) {
-        if (cublasCreate(&c->blas) != CUBLAS_STATUS_SUCCESS) { cu_context_free(ctx); return cu_err(SX_ERR_BACKEND, "cuda: cublasCreate failed"); }
-        cublasSetStream(c->blas, c->st);
+        const sx_cublas_api *cb = sx_cublas(); /* absent: the matvec kernels serve every batch */
+        if (cb && cb->create(&c->blas) == 0) cb->set_stream(c->blas, c->st);
+        else c->blas = NULL;
     }
     const char *g = getenv("SEXTANT_CUDA_GRAPHS");
     c->use_graphs = !(g && g[0] == '0');
@@ -285,9 +290,9 @@ static cudaDataType_t cuda_type(int t) { return t == SX_F32 ? CUDA_R_32F : t == 
 /* C[t][r] (ldc) = beta * C + W · X[t], X in W's float dtype with row stride ldx. */
 static cudaError_t gemm(const step *s, const cu_mat *w, const void *x, int ldx, int n, float *C, int ldc, float beta) {
     const float alpha = 1.f;
-    cublasStatus_t r = cublasGemmEx(s->c->blas, CUBLAS_OP_T, CUBLAS_OP_N, w->rows, n, w->K, &alpha, w->d, cuda_type(w->type), w->K,
-                                    x, cuda_type(w->type), ldx, &beta, C, CUDA_R_32F, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
-    return r == CUBLAS_STATUS_SUCCESS ? cudaSuccess : cudaErrorUnknown;
+    int r = sx_cublas()->gemm_ex(s->c->blas, SX_CUBLAS_OP_T, SX_CUBLAS_OP_N, w->rows, n, w->K, &alpha, w->d, cuda_type(w->type), w->K,
+                                 x, cuda_type(w->type), ldx, &beta, C, CUDA_R_32F, ldc, SX_CUBLAS_COMPUTE_32F, SX_CUBLAS_GEMM_DEFAULT);
+    return r == 0 ? cudaSuccess : cudaErrorUnknown;
 }
 
 /* Matrix × the n rows of x (row stride ldx) in tiles of 8 with an epilogue. */
@@ -472,6 +477,9 @@ static const sx_backend g_cuda = {
 };
 
 SX_CUDA_API const sx_backend *sx_backend_cuda(void) { return &g_cuda; }
+
+/* Where cuBLAS was loaded from, or "" when it was not (prefill then runs on the matvec kernels). */
+SX_CUDA_API const char *sx_cuda_cublas_path(void) { const sx_cublas_api *a = sx_cublas(); return a ? a->path : ""; }
 
 /* Device sampling over the logits of the last step's output rows (see sample.cuh); masks and params on the host. */
 SX_CUDA_API sx_status sx_cuda_sample(sx_context *ctx, const uint32_t *masks, const sx_sample_params *params, int32_t *out) {
