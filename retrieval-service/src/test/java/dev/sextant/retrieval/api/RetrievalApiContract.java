@@ -93,15 +93,37 @@ public abstract class RetrievalApiContract {
                 "metadata", metadata, "chunks", chunks));
     }
 
+    private static final List<String> HANDBOOK = List.of(
+            "Employees receive twenty five days of paid vacation every year.",
+            "Unused vacation days expire at the end of March.",
+            "Every engineer gets a laptop refreshed every three years.",
+            "Parking spaces in the garage are assigned by seniority.");
+
+    /** A question whose hashed-word embedding is far (cosine below 0.3) from every seeded chunk. */
+    static String unrelatedQuestion() {
+        for (String q : List.of("zebra quantum xylophone", "volcano ballet", "nebula", "oboe", "glacier", "tofu")) {
+            float[] v = FakeInference.embed(q);
+            boolean far = HANDBOOK.stream().allMatch(t -> {
+                float[] w = FakeInference.embed(t);
+                double dot = 0;
+                for (int i = 0; i < v.length; i++) {
+                    dot += v[i] * w[i];
+                }
+                return dot < 0.3;
+            });
+            if (far) {
+                return q;
+            }
+        }
+        throw new IllegalStateException("no unrelated question among the candidates");
+    }
+
     protected void seedHandbook() throws Exception {
         createCollection("handbook");
         assertThat(putDocument("handbook", "vacation", 1, Map.of("dept", "hr", "year", 2024),
-                "Employees receive twenty five days of paid vacation every year.",
-                "Unused vacation days expire at the end of March.").statusCode()).isEqualTo(200);
-        assertThat(putDocument("handbook", "laptops", 1, Map.of("dept", "it", "year", 2023),
-                "Every engineer gets a laptop refreshed every three years.").statusCode()).isEqualTo(200);
-        assertThat(putDocument("handbook", "parking", 1, Map.of("dept", "facilities", "year", 2022),
-                "Parking spaces in the garage are assigned by seniority.").statusCode()).isEqualTo(200);
+                HANDBOOK.get(0), HANDBOOK.get(1)).statusCode()).isEqualTo(200);
+        assertThat(putDocument("handbook", "laptops", 1, Map.of("dept", "it", "year", 2023), HANDBOOK.get(2)).statusCode()).isEqualTo(200);
+        assertThat(putDocument("handbook", "parking", 1, Map.of("dept", "facilities", "year", 2022), HANDBOOK.get(3)).statusCode()).isEqualTo(200);
     }
 
     private List<String> documentIds(HttpResponse<String> response) {
@@ -245,5 +267,109 @@ public abstract class RetrievalApiContract {
         HttpResponse<String> lexical = send("POST", "/v1/collections/handbook/search", Map.of("query", "vacation", "mode", "lexical"));
         assertThat(lexical.statusCode()).isEqualTo(200);
         assertThat(documentIds(lexical)).contains("vacation");
+    }
+
+    private Map<String, Object> rag(String question, boolean stream) {
+        return Map.of("collection", "handbook", "question", question, "model", "stories260K", "top_k", 3, "stream", stream);
+    }
+
+    @Test
+    void ragAnswersWithVerifiedCitationsConstrainedToRetrievedPassages() throws Exception {
+        seedHandbook();
+        int before = inference.chatRequests.size();
+        HttpResponse<String> response = send("POST", "/v1/rag/answer", rag("How many days of paid vacation do employees get?", false));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode answer = json(response);
+        assertThat(inference.chatRequests).hasSize(before + 1);
+        JsonNode chatRequest = inference.chatRequests.getLast();
+        List<Integer> retrievedIds = new ArrayList<>();
+        answer.get("sources").forEach(s -> retrievedIds.add(s.get("passageId").asInt()));
+        List<Integer> enumIds = new ArrayList<>();
+        chatRequest.at("/response_format/json_schema/schema/properties/citations/items/properties/passage_id/enum")
+                .forEach(n -> enumIds.add(n.asInt()));
+        assertThat(enumIds).isEqualTo(retrievedIds).isNotEmpty();
+        assertThat(chatRequest.at("/response_format/type").asString()).isEqualTo("json_schema");
+        assertThat(answer.get("grounded").asBoolean()).isTrue();
+        assertThat(answer.get("citations")).isNotEmpty();
+        for (JsonNode citation : answer.get("citations")) {
+            int id = citation.get("passageId").asInt();
+            assertThat(retrievedIds).contains(id);
+            JsonNode source = answer.get("sources").get(id - 1);
+            assertThat(source.get("text").asString().toLowerCase()).contains(citation.get("quote").asString().toLowerCase());
+            assertThat(citation.get("documentId").asString()).isEqualTo(source.get("documentId").asString());
+        }
+        JsonNode first = answer.at("/sources/0");
+        assertThat(first.get("documentId").asString()).isEqualTo("vacation");
+        assertThat(first.get("title").asString()).isEqualTo("Title vacation");
+        assertThat(first.get("uri").asString()).isEqualTo("https://docs.example/vacation");
+        assertThat(first.get("endOffset").asInt()).isGreaterThan(first.get("startOffset").asInt());
+        assertThat(first.get("score").isNumber()).isTrue();
+        assertThat(answer.get("rejectedCitations")).isEmpty();
+    }
+
+    @Test
+    void ragRejectsCitationWhoseQuoteIsNotInThePassage() throws Exception {
+        seedHandbook();
+        inference.chatMode = FakeInference.ChatMode.FABRICATE;
+        JsonNode answer = json(send("POST", "/v1/rag/answer", rag("How many days of paid vacation do employees get?", false)));
+        assertThat(answer.get("grounded").asBoolean()).isFalse();
+        assertThat(answer.get("citations")).isEmpty();
+        assertThat(answer.at("/rejectedCitations/0/reason").asString()).contains("does not occur");
+        assertThat(answer.get("answer").asString()).doesNotContain("cheese");
+    }
+
+    @Test
+    void ragWithoutRelevantPassageSaysSoWithoutCallingTheModel() throws Exception {
+        seedHandbook();
+        int before = inference.chatRequests.size();
+        JsonNode answer = json(send("POST", "/v1/rag/answer", rag(unrelatedQuestion(), false)));
+        assertThat(inference.chatRequests).hasSize(before);
+        assertThat(answer.get("answer").asString()).contains("could not find");
+        assertThat(answer.get("grounded").asBoolean()).isFalse();
+        assertThat(answer.get("citations")).isEmpty();
+    }
+
+    @Test
+    void ragStreamSendsSourcesFirstThenTokensThenTheVerifiedAnswer() throws Exception {
+        seedHandbook();
+        HttpResponse<String> response = send("POST", "/v1/rag/answer", rag("How many days of paid vacation do employees get?", true));
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/event-stream"));
+        List<String> events = new ArrayList<>();
+        List<String> data = new ArrayList<>();
+        for (String line : response.body().split("\n")) {
+            if (line.startsWith("event:")) {
+                events.add(line.substring(6).trim());
+            } else if (line.startsWith("data:")) {
+                data.add(line.substring(5));
+            }
+        }
+        assertThat(events.getFirst()).isEqualTo("sources");
+        assertThat(events.subList(1, events.size() - 2)).isNotEmpty().allMatch("token"::equals);
+        assertThat(events.subList(events.size() - 2, events.size())).containsExactly("answer", "done");
+        StringBuilder streamed = new StringBuilder();
+        for (int i = 1; i < events.size() - 2; i++) {
+            streamed.append(JSON.readTree(data.get(i)).get("text").asString());
+        }
+        JsonNode answer = JSON.readTree(data.get(events.size() - 2));
+        assertThat(JSON.readTree(streamed.toString()).get("answer").asString()).isEqualTo(answer.get("answer").asString());
+        assertThat(answer.get("grounded").asBoolean()).isTrue();
+        assertThat(JSON.readTree(data.getFirst()).at("/sources/0/documentId").asString()).isEqualTo("vacation");
+    }
+
+    @Test
+    void ragRejectsMissingQuestionNamingTheField() throws Exception {
+        HttpResponse<String> response = send("POST", "/v1/rag/answer", Map.of("collection", "handbook", "model", "m"));
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(json(response).get("field").asString()).isEqualTo("question");
+    }
+
+    @Test
+    void ragWhenInferenceIsDownIs503() throws Exception {
+        seedHandbook();
+        inference.failing = true;
+        HttpResponse<String> response = send("POST", "/v1/rag/answer", rag("vacation days", false));
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(json(response).get("code").asString()).isEqualTo("upstream-unavailable");
     }
 }
