@@ -53,7 +53,6 @@ class ComposeFileTests {
             assertThat(device.get("driver")).isEqualTo("nvidia");
             assertThat(ComposeFile.strings(device.get("capabilities"))).contains("gpu");
         });
-        assertThat(compose.environment("inference-service-gpu")).containsEntry("SEXTANT_INFERENCE_BACKEND", "cuda");
         assertThat(ComposeFile.map(gpu.get("build")).get("target")).isEqualTo("cuda");
 
         assertThat(compose.profiles("inference-service")).containsExactly("cpu");
@@ -82,12 +81,13 @@ class ComposeFileTests {
 
     @Test
     void databaseServicesWaitForAHealthyPostgres() {
-        for (String service : List.of("retrieval-service", "ingestion-service")) {
-            Map<String, Object> deps = ComposeFile.map(compose.service(service).get("depends_on"));
-            assertThat(ComposeFile.map(deps.get("postgres"))).containsEntry("condition", "service_healthy");
-            assertThat(compose.environment(service).get("SPRING_DATASOURCE_URL"))
-                    .startsWith("jdbc:postgresql://postgres:5432/");
-        }
+        Map.of("retrieval-service", "SEXTANT_RETRIEVAL_DB_URL", "ingestion-service", "SEXTANT_INGESTION_DB_URL")
+                .forEach((service, variable) -> {
+                    Map<String, Object> deps = ComposeFile.map(compose.service(service).get("depends_on"));
+                    assertThat(ComposeFile.map(deps.get("postgres"))).containsEntry("condition", "service_healthy");
+                    assertThat(compose.environment(service).get(variable))
+                            .isEqualTo("jdbc:postgresql://postgres:5432/sextant_" + service.replace("-service", ""));
+                });
         assertThat(compose.service("postgres")).containsKey("healthcheck");
     }
 
@@ -140,25 +140,40 @@ class ComposeFileTests {
     }
 
     @Test
-    void everyUpstreamUrlNamesAServiceOnItsPort() {
-        Pattern upstream = Pattern.compile("SEXTANT_[A-Z]+_UPSTREAMS_[A-Z]+");
+    void everyServiceUrlNamesAComposeServiceOnItsPort() {
+        Pattern url = Pattern.compile("(?:jdbc:postgresql|http)://([a-z-]+):(\\d+)(/.*)?");
         List<String> checked = new ArrayList<>();
         for (String name : compose.services().keySet()) {
             compose.environment(name).forEach((key, value) -> {
-                Matcher m = upstream.matcher(key);
+                Matcher m = url.matcher(value);
                 if (!m.matches()) {
                     return;
                 }
-                URI uri = URI.create(value);
-                String target = uri.getHost();
-                assertThat(ports).as("%s %s=%s", name, key, value).containsKey(target);
-                assertThat(uri.getPort()).as("%s %s", name, key).isEqualTo(ports.get(target));
-                assertThat(key).as("variable names its target").endsWith(target.replace("-service", "").replace("-", "").toUpperCase());
-                checked.add(name + " -> " + target);
+                String host = m.group(1);
+                int port = Integer.parseInt(m.group(2));
+                assertThat(compose.services().keySet().stream().anyMatch(s -> compose.hostNames(s).contains(host)))
+                        .as("%s %s=%s", name, key, value).isTrue();
+                assertThat(port).as("%s %s=%s", name, key, value).isEqualTo(host.equals("postgres") ? 5432
+                        : host.equals("prometheus") ? 9090 : ports.get(host));
+                checked.add(name + " -> " + host);
             });
         }
         assertThat(checked).contains("gateway-service -> inference-service", "gateway-service -> retrieval-service",
-                "gateway-service -> ingestion-service", "gateway-service -> structured-output-service");
+                "gateway-service -> ingestion-service", "gateway-service -> structured-output-service",
+                "retrieval-service -> postgres", "ingestion-service -> postgres", "ingestion-service -> retrieval-service",
+                "structured-output-service -> inference-service");
+    }
+
+    @Test
+    void prometheusScrapesTheGatewayWithTheAdminKeyItIsGiven() {
+        assertThat(compose.environment("gateway-service").get("SEXTANT_ADMIN_KEY")).startsWith("${SEXTANT_ADMIN_KEY:?");
+        assertThat(ComposeFile.map(ComposeFile.map(compose.root().get("secrets")).get("sextant_admin_key")))
+                .containsEntry("environment", "SEXTANT_ADMIN_KEY");
+        assertThat(ComposeFile.strings(compose.service("prometheus").get("secrets"))).contains("sextant_admin_key");
+        Map<String, Object> gatewayJob = ((List<?>) ComposeFile.loadYaml("deploy/prometheus/prometheus.yml").get("scrape_configs"))
+                .stream().map(ComposeFile::map).filter(j -> j.get("job_name").equals("gateway-service")).findFirst().orElseThrow();
+        assertThat(ComposeFile.map(gatewayJob.get("authorization")))
+                .containsEntry("type", "Bearer").containsEntry("credentials_file", "/run/secrets/sextant_admin_key");
     }
 
     @Test

@@ -199,9 +199,15 @@ class HelmChartTests {
         Ingress ingress = rendered.one(Ingress.class, "sextant-gateway-service");
         assertThat(ingress.getApiVersion()).isEqualTo("networking.k8s.io/v1");
         assertThat(ingress.getSpec().getTls()).isNotEmpty();
-        HasMetadata monitor = rendered.ofKind("ServiceMonitor").getFirst();
-        assertThat(monitor.getApiVersion()).isEqualTo("monitoring.coreos.com/v1");
-        assertThat(rendered.yaml()).contains("path: /actuator/prometheus");
+        assertThat(rendered.ofKind("ServiceMonitor")).hasSize(2)
+                .allSatisfy(m -> assertThat(m.getApiVersion()).isEqualTo("monitoring.coreos.com/v1"));
+        Map<String, Object> gateway = new com.fasterxml.jackson.databind.ObjectMapper().convertValue(
+                rendered.byKindAndName().get("ServiceMonitor/sextant-gateway"), Map.class);
+        assertThat(gateway.toString()).contains("path=/actuator/prometheus")
+                .contains("authorization={type=Bearer, credentials={name=sextant-auth, key=admin-key}}");
+        Map<String, Object> services = new com.fasterxml.jackson.databind.ObjectMapper().convertValue(
+                rendered.byKindAndName().get("ServiceMonitor/sextant-services"), Map.class);
+        assertThat(services.toString()).contains("operator=NotIn, values=[gateway-service]").doesNotContain("authorization");
     }
 
     @Test
@@ -216,10 +222,10 @@ class HelmChartTests {
     void gatewayReachesEveryOtherServiceThroughItsClusterName() {
         Map<String, String> env = HelmChart.renderDefaults().one(ConfigMap.class, "sextant-gateway-service").getData();
 
-        assertThat(env).containsEntry("SEXTANT_GATEWAY_UPSTREAMS_INFERENCE", "http://sextant-inference-service:8081")
-                .containsEntry("SEXTANT_GATEWAY_UPSTREAMS_RETRIEVAL", "http://sextant-retrieval-service:8082")
-                .containsEntry("SEXTANT_GATEWAY_UPSTREAMS_INGESTION", "http://sextant-ingestion-service:8083")
-                .containsEntry("SEXTANT_GATEWAY_UPSTREAMS_STRUCTUREDOUTPUT", "http://sextant-structured-output-service:8084");
+        assertThat(env).containsEntry("SEXTANT_INFERENCE_URL", "http://sextant-inference-service:8081")
+                .containsEntry("SEXTANT_RETRIEVAL_URL", "http://sextant-retrieval-service:8082")
+                .containsEntry("SEXTANT_INGESTION_URL", "http://sextant-ingestion-service:8083")
+                .containsEntry("SEXTANT_STRUCTURED_OUTPUT_URL", "http://sextant-structured-output-service:8084");
     }
 
     @Test
@@ -227,11 +233,14 @@ class HelmChartTests {
         HelmChart.Rendered rendered = HelmChart.renderDefaults();
 
         assertThat(rendered.one(ConfigMap.class, "sextant-retrieval-service").getData())
-                .containsEntry("SPRING_DATASOURCE_URL", "jdbc:postgresql://postgresql:5432/sextant_retrieval")
+                .containsEntry("SEXTANT_RETRIEVAL_DB_URL", "jdbc:postgresql://postgresql:5432/sextant_retrieval")
                 .containsEntry("SEXTANT_RETRIEVAL_STORE", "pgvector");
         assertThat(rendered.one(ConfigMap.class, "sextant-ingestion-service").getData())
-                .containsEntry("SPRING_DATASOURCE_URL", "jdbc:postgresql://postgresql:5432/sextant_ingestion");
-        assertThat(rendered.one(ConfigMap.class, "sextant-gateway-service").getData()).doesNotContainKey("SPRING_DATASOURCE_URL");
+                .containsEntry("SEXTANT_INGESTION_DB_URL", "jdbc:postgresql://postgresql:5432/sextant_ingestion");
+        for (String service : List.of("gateway-service", "inference-service", "structured-output-service")) {
+            assertThat(rendered.one(ConfigMap.class, "sextant-" + service).getData().values()).as(service)
+                    .noneMatch(v -> v.startsWith("jdbc:"));
+        }
     }
 
     @Test
@@ -324,13 +333,15 @@ class HelmChartTests {
             assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("api-key");
         });
         assertThat(gateway.getEnv()).anySatisfy(e -> assertThat(e.getName()).isEqualTo("SEXTANT_ADMIN_KEY"));
-        for (String service : List.of("retrieval-service", "ingestion-service")) {
-            Container c = container(rendered.one(Deployment.class, "sextant-" + service));
-            assertThat(c.getEnv()).as(service).anySatisfy(e -> {
-                assertThat(e.getName()).isEqualTo("SPRING_DATASOURCE_PASSWORD");
-                assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("sextant-database");
-            });
-        }
+        Map.of("retrieval-service", "SEXTANT_RETRIEVAL_DB_PASSWORD", "ingestion-service", "SEXTANT_DB_PASSWORD")
+                .forEach((service, variable) -> {
+                    Container c = container(rendered.one(Deployment.class, "sextant-" + service));
+                    assertThat(c.getEnv()).as(service).anySatisfy(e -> {
+                        assertThat(e.getName()).isEqualTo(variable);
+                        assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("sextant-database");
+                        assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("password");
+                    });
+                });
     }
 
     @Test

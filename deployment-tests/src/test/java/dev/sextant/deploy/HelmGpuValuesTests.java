@@ -26,8 +26,6 @@ class HelmGpuValuesTests {
             assertThat(pod(deployment).getTolerations()).isNullOrEmpty();
             assertThat(pod(deployment).getRuntimeClassName()).isNull();
         }
-        assertThat(rendered.one(ConfigMap.class, "sextant-inference-service").getData())
-                .containsEntry("SEXTANT_INFERENCE_BACKEND", "cpu");
     }
 
     @Test
@@ -47,8 +45,7 @@ class HelmGpuValuesTests {
         assertThat(pod(inference).getAffinity().getPodAntiAffinity()).isNotNull();
         assertThat(container(inference).getImage()).isEqualTo("registry.example.com/sextant/inference-service:0.1.0-cuda");
         assertThat(rendered.one(ConfigMap.class, "sextant-inference-service").getData())
-                .containsEntry("SEXTANT_INFERENCE_BACKEND", "cuda")
-                .containsEntry("SEXTANT_INFERENCE_DEFAULT_MODEL", "/models/llama-3.2-1b-instruct-q8_0.gguf");
+                .containsEntry("SEXTANT_DEFAULT_MODEL", "/models/llama-3.2-1b-instruct-q8_0.gguf");
     }
 
     @Test

@@ -7,8 +7,10 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import java.net.URI;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -63,22 +65,51 @@ class HelmNetworkPolicyTests {
     }
 
     @Test
-    void everyConfiguredUpstreamIsReachableAndNothingElse() {
+    void everyDeclaredUpstreamIsReachableAndNothingElse() {
         Map<String, Integer> ports = Repo.servicePorts();
+        Map<String, Set<String>> declared = declaredUpstreams();
         for (String caller : ports.keySet()) {
-            Map<String, String> env = defaults.one(ConfigMap.class, "sextant-" + caller).getData();
-            var upstreams = env.entrySet().stream().filter(e -> e.getKey().contains("_UPSTREAMS_"))
-                    .map(e -> URI.create(e.getValue())).toList();
             for (String callee : ports.keySet()) {
-                if (callee.equals(caller)) {
-                    continue;
+                if (!callee.equals(caller)) {
+                    boolean expected = declared.get(caller).contains(callee);
+                    assertThat(policies.allows(pods.get(caller), pods.get(callee), ports.get(callee)))
+                            .as("%s -> %s (declared upstream: %s)", caller, callee, expected).isEqualTo(expected);
                 }
-                boolean configured = upstreams.stream().anyMatch(u -> u.getHost().equals("sextant-" + callee)
-                        && u.getPort() == ports.get(callee));
-                assertThat(policies.allows(pods.get(caller), pods.get(callee), ports.get(callee)))
-                        .as("%s -> %s (configured upstream: %s)", caller, callee, configured).isEqualTo(configured);
             }
         }
+    }
+
+    @Test
+    void everyUpstreamUrlAServiceIsGivenIsAllowedByThePolicies() {
+        Map<String, Integer> ports = Repo.servicePorts();
+        int urls = 0;
+        for (String caller : ports.keySet()) {
+            for (String value : defaults.one(ConfigMap.class, "sextant-" + caller).getData().values()) {
+                if (!value.startsWith("http://sextant-")) {
+                    continue;
+                }
+                URI uri = URI.create(value);
+                String callee = uri.getHost().substring("sextant-".length());
+                assertThat(ports).containsEntry(callee, uri.getPort());
+                assertThat(policies.allows(pods.get(caller), pods.get(callee), uri.getPort())).as("%s -> %s", caller, value).isTrue();
+                urls++;
+            }
+        }
+        assertThat(urls).as("gateway 4, retrieval 1, ingestion 2, structured-output 1").isEqualTo(8);
+    }
+
+    /** services.<key>.upstreams of values.yaml, by service name. */
+    private static Map<String, Set<String>> declaredUpstreams() {
+        Map<String, Object> services = ComposeFile.map(ComposeFile.loadYaml("helm/sextant/values.yaml").get("services"));
+        Map<String, Set<String>> result = new LinkedHashMap<>();
+        services.forEach((key, value) -> {
+            Map<String, Object> service = ComposeFile.map(value);
+            Set<String> upstreams = new HashSet<>();
+            ComposeFile.map(service.get("upstreams")).keySet().forEach(up ->
+                    upstreams.add(ComposeFile.map(services.get(up)).get("name").toString()));
+            result.put(service.get("name").toString(), upstreams);
+        });
+        return result;
     }
 
     @Test
