@@ -398,11 +398,66 @@ static void test_sampling(int V) {
     cudaFree(dl); cudaFree(dm); cudaFree(dout);
 }
 
-int main(void) {
+/* ---- kernel timings on the shapes of the 0.85B Llama (2048 x 16, 32/8 heads, FFN 5632, 32K vocab), BF16 ---- */
+
+static void bench_kernels() {
+    const int dim = 2048, nff = 5632, V = 32000, qd = 2048, kvd = 512;
+    struct shape { const char *name; int rows, K, ep; } shapes[] = {
+        { "qkv 3072x2048", qd + 2 * kvd, dim, EP_STORE }, { "o 2048x2048", dim, qd, EP_RESID },
+        { "gate|up 11264x2048", 2 * nff, dim, EP_SWIGLU }, { "down 2048x5632", dim, nff, EP_RESID }, { "lm_head 32000x2048", V, dim, EP_STORE } };
+    size_t maxb = (size_t)V * dim * 2;
+    uint8_t *w; float *x, *y; CHECK(cudaMalloc(&w, maxb)); CHECK(cudaMalloc(&x, sizeof(float) * 8 * nff)); CHECK(cudaMalloc(&y, sizeof(float) * 8 * V));
+    CHECK(cudaMemset(w, 0, maxb)); CHECK(cudaMemset(x, 0, sizeof(float) * 8 * nff)); CHECK(cudaMemset(y, 0, sizeof(float) * 8 * V));
+    cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
+    for (auto &sh : shapes) {
+        for (int ks = 1; ks <= 8; ks *= 2) {
+            sx_mv_args a; memset(&a, 0, sizeof a);
+            a.w = w; a.type = T_BF16; a.K = sh.K; a.rows = sh.rows; a.row_bytes = (size_t)sh.K * 2; a.n_pairs = sx_mv_pairs(sh.ep, sh.rows);
+            a.x = x; a.x_stride = sh.K; a.y = y; a.y_stride = sh.rows; a.n_tok = 1; a.ks = ks;
+            for (int i = 0; i < 5; i++) CHECK(sx_mv_launch(a, sh.ep, false, 0));
+            const int reps = 50;
+            cudaEventRecord(e0);
+            for (int i = 0; i < reps; i++) sx_mv_launch(a, sh.ep, false, 0);
+            cudaEventRecord(e1); cudaEventSynchronize(e1);
+            float ms; cudaEventElapsedTime(&ms, e0, e1);
+            double us = ms * 1e3 / reps, gbs = (double)sh.rows * sh.K * 2 / (us * 1e-6) / 1e9;
+            printf("  bench matvec bf16 %-20s ks=%d: %7.2f us  %6.0f GB/s\n", sh.name, ks, us, gbs);
+        }
+    }
+    /* decode attention: 1 row and 64 rows at context 264, 32/8 heads, hd 64 */
+    for (int nrow : { 1, 64 }) for (int ctx : { 264, 2048 }) {
+        const int hd = 64, bs = 16, mb = (ctx + bs - 1) / bs, cells = nrow * mb * bs;
+        __half *kc, *vc; float *q, *o, *po, *pml; int *pos, *seq, *bt;
+        CHECK(cudaMalloc(&kc, (size_t)cells * kvd * 2)); CHECK(cudaMalloc(&vc, (size_t)cells * kvd * 2));
+        CHECK(cudaMemset(kc, 0, (size_t)cells * kvd * 2)); CHECK(cudaMemset(vc, 0, (size_t)cells * kvd * 2));
+        CHECK(cudaMalloc(&q, sizeof(float) * nrow * qd)); CHECK(cudaMalloc(&o, sizeof(float) * nrow * qd));
+        CHECK(cudaMemset(q, 0, sizeof(float) * nrow * qd));
+        int ns = (ctx + SX_ATTN_CHUNK - 1) / SX_ATTN_CHUNK;
+        CHECK(cudaMalloc(&po, sizeof(float) * nrow * 32 * ns * hd)); CHECK(cudaMalloc(&pml, sizeof(float) * nrow * 32 * ns * 2));
+        std::vector<int> hp(nrow, ctx - 1), hs(nrow), hb((size_t)nrow * mb);
+        for (int i = 0; i < nrow; i++) hs[i] = i;
+        for (size_t i = 0; i < hb.size(); i++) hb[i] = (int)i;
+        pos = dev(hp); seq = dev(hs); bt = dev(hb);
+        sx_attn_args a; memset(&a, 0, sizeof a);
+        a.q = q; a.kc = kc; a.vc = vc; a.pos = pos; a.seq = seq; a.block_table = bt; a.max_blocks = mb; a.block_size = bs;
+        a.n = nrow; a.n_head = 32; a.n_head_kv = 8; a.head_dim = hd; a.scale = 0.125f; a.n_split = ns; a.part_o = po; a.part_ml = pml; a.out = o;
+        for (int i = 0; i < 3; i++) CHECK(sx_attention(a, 0));
+        cudaEventRecord(e0);
+        for (int i = 0; i < 20; i++) sx_attention(a, 0);
+        cudaEventRecord(e1); cudaEventSynchronize(e1);
+        float ms; cudaEventElapsedTime(&ms, e0, e1);
+        printf("  bench attention rows=%d ctx=%d splits=%d: %.2f us\n", nrow, ctx, ns, ms * 1e3 / 20);
+        cudaFree(kc); cudaFree(vc); cudaFree(q); cudaFree(o); cudaFree(po); cudaFree(pml); cudaFree(pos); cudaFree(seq); cudaFree(bt);
+    }
+    cudaFree(w); cudaFree(x); cudaFree(y);
+}
+
+int main(int argc, char **argv) {
     int n = 0;
     if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) { printf("sx-test-ops: no CUDA device: 0 tests ran\n"); return 1; }
     cudaDeviceProp p; cudaGetDeviceProperties(&p, 0);
     printf("sx-test-ops on %s (sm_%d%d)\n", p.name, p.major, p.minor);
+    if (argc > 1 && !strcmp(argv[1], "--bench")) { bench_kernels(); return 0; }
     const int types[] = { T_F32, T_F16, T_BF16, T_Q8_0, T_Q4_0, T_Q4_K, T_Q6_K };
     for (int t : types) {
         test_matvec(t, EP_STORE, 96, 512, 1, false, false);
