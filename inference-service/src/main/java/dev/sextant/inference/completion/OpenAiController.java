@@ -39,20 +39,20 @@ public class OpenAiController {
     }
 
     @PostMapping(path = "/v1/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<?> chat(@RequestBody ChatCompletionRequest request) {
+    public ResponseEntity<StreamingResponseBody> chat(@RequestBody ChatCompletionRequest request) {
         CompletionService.Started started = completions.chat(request);
         boolean includeUsage = request.streamOptions() != null && Boolean.TRUE.equals(request.streamOptions().includeUsage());
         return respond(started, Boolean.TRUE.equals(request.stream()), includeUsage, true);
     }
 
     @PostMapping(path = "/v1/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
-    public ResponseEntity<?> completion(@RequestBody CompletionRequest request) {
+    public ResponseEntity<StreamingResponseBody> completion(@RequestBody CompletionRequest request) {
         CompletionService.Started started = completions.completion(request);
         boolean includeUsage = request.streamOptions() != null && Boolean.TRUE.equals(request.streamOptions().includeUsage());
         return respond(started, Boolean.TRUE.equals(request.stream()), includeUsage, false);
     }
 
-    private ResponseEntity<?> respond(CompletionService.Started started, boolean stream, boolean includeUsage, boolean chat) {
+    private ResponseEntity<StreamingResponseBody> respond(CompletionService.Started started, boolean stream, boolean includeUsage, boolean chat) {
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
         if (stream) {
@@ -60,7 +60,9 @@ public class OpenAiController {
             return ResponseEntity.ok().contentType(MediaType.TEXT_EVENT_STREAM).header("Cache-Control", "no-cache")
                     .header("X-Accel-Buffering", "no").body(body);
         }
-        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(collect(started, id, created, chat));
+        // collected here, before the status is sent, so a failed generation still gets its error status
+        byte[] json = this.json.writeValueAsBytes(collect(started, id, created, chat));
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).contentLength(json.length).body(out -> out.write(json));
     }
 
     private Map<String, Object> collect(CompletionService.Started started, String id, long created, boolean chat) {
@@ -156,8 +158,8 @@ public class OpenAiController {
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
         } catch (IOException e) {
-            started.handle().cancel(); // the client went away
-            throw e;
+            // the client went away: the scheduler frees the sequence at its next step; nothing to answer
+            started.handle().cancel();
         } catch (InterruptedException e) {
             started.handle().cancel();
             Thread.currentThread().interrupt();

@@ -1,0 +1,278 @@
+package dev.sextant.inference.completion;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.sextant.inference.gguf.SharedData;
+import dev.sextant.inference.model.ModelRegistry;
+import dev.sextant.inference.tokenizer.Tokenizer;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The OpenAI-compatible API against the running service, the real engine and stories260K. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class ServingIT {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @DynamicPropertySource
+    static void model(DynamicPropertyRegistry registry) {
+        registry.add("sextant.inference.default-model", () -> SharedData.file("models/stories260K.gguf").toString());
+        registry.add("sextant.inference.threads", () -> "2");
+        registry.add("sextant.inference.max-num-seqs", () -> "16");
+        registry.add("sextant.inference.context-tokens", () -> "8192");
+    }
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    ModelRegistry registry;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private HttpResponse<String> post(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private JsonNode golden() throws Exception {
+        return JSON.readTree(SharedData.file("models/stories260K.golden.json").toFile()).get("runs").get(0);
+    }
+
+    private Tokenizer tokenizer() {
+        return registry.resolve("stories260K").tokenizer();
+    }
+
+    private String greedyCompletion(int maxTokens) throws Exception {
+        HttpResponse<String> response = post("/v1/completions", """
+                {"model": "stories260K", "prompt": [1], "max_tokens": %d, "temperature": 0, "ignore_eos": true}"""
+                .formatted(maxTokens));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.readTree(response.body()).at("/choices/0/text").asString();
+    }
+
+    @Test
+    void greedyCompletionReproducesTheGoldenTokens() throws Exception {
+        JsonNode run = golden();
+        int[] ids = new int[run.get("greedy_ids").size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = run.get("greedy_ids").get(i).asInt();
+        }
+        assertThat(greedyCompletion(ids.length)).isEqualTo(tokenizer().decode(ids));
+    }
+
+    @Test
+    void reportsUsageAndFinishReason() throws Exception {
+        HttpResponse<String> response = post("/v1/completions", """
+                {"model": "stories260K", "prompt": "Once upon a time", "max_tokens": 5, "temperature": 0}""");
+        JsonNode body = JSON.readTree(response.body());
+        assertThat(body.at("/choices/0/finish_reason").asString()).isEqualTo("length");
+        assertThat(body.at("/usage/completion_tokens").asInt()).isEqualTo(5);
+        assertThat(body.at("/usage/prompt_tokens").asInt()).isEqualTo(tokenizer().encode("Once upon a time", true, false).length);
+        assertThat(body.at("/object").asString()).isEqualTo("text_completion");
+    }
+
+    @Test
+    void chatCompletionAnswersThroughTheChatTemplate() throws Exception {
+        HttpResponse<String> response = post("/v1/chat/completions", """
+                {"model": "stories260K", "messages": [{"role": "user", "content": "Tell me a story"}],
+                 "max_tokens": 8, "temperature": 0}""");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode body = JSON.readTree(response.body());
+        assertThat(body.at("/object").asString()).isEqualTo("chat.completion");
+        assertThat(body.at("/choices/0/message/role").asString()).isEqualTo("assistant");
+        assertThat(body.at("/choices/0/message/content").asString()).isNotEmpty();
+        assertThat(body.at("/usage/total_tokens").asInt()).isGreaterThan(8);
+    }
+
+    @Test
+    void concurrentGreedyStreamsGiveExactlyTheTokensEachGivesAlone() throws Exception {
+        List<String> prompts = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            prompts.add(List.of("Once upon a time", "The cat", "Lily and Tom", "One day").get(i % 4) + " " + "x".repeat(i % 3));
+        }
+        List<String> alone = new ArrayList<>();
+        for (String p : prompts) {
+            alone.add(streamText(p, 24));
+        }
+        try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
+            List<Future<String>> together = new ArrayList<>();
+            for (String p : prompts) {
+                Callable<String> call = () -> streamText(p, 24);
+                together.add(pool.submit(call));
+            }
+            for (int i = 0; i < prompts.size(); i++) {
+                assertThat(together.get(i).get()).as("stream %d", i).isEqualTo(alone.get(i));
+            }
+        }
+    }
+
+    private String streamText(String prompt, int maxTokens) throws Exception {
+        String body = JSON.writeValueAsString(java.util.Map.of("model", "stories260K", "prompt", prompt,
+                "max_tokens", maxTokens, "temperature", 0, "stream", true, "ignore_eos", true));
+        HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+        StringBuilder text = new StringBuilder();
+        boolean done = false;
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!line.startsWith("data: ")) {
+                    continue;
+                }
+                String data = line.substring(6);
+                if (data.equals("[DONE]")) {
+                    done = true;
+                    break;
+                }
+                text.append(JSON.readTree(data).at("/choices/0/text").asString());
+            }
+        }
+        assertThat(done).as("stream ends with [DONE]").isTrue();
+        return text.toString();
+    }
+
+    @Test
+    void stopStringsEndGenerationAcrossTokenBoundariesAndAreNotEmitted() throws Exception {
+        String full = greedyCompletion(40);
+        int at = full.indexOf("little girl");
+        assertThat(at).as("greedy text: %s", full).isPositive();
+        HttpResponse<String> response = post("/v1/completions", """
+                {"model": "stories260K", "prompt": [1], "max_tokens": 40, "temperature": 0, "stop": ["little girl", "zzz"]}""");
+        JsonNode body = JSON.readTree(response.body());
+        assertThat(body.at("/choices/0/text").asString()).isEqualTo(full.substring(0, at));
+        assertThat(body.at("/choices/0/finish_reason").asString()).isEqualTo("stop");
+    }
+
+    @Test
+    void theSameSeedReproducesASampledCompletion() throws Exception {
+        String request = """
+                {"model": "stories260K", "prompt": "Once upon a time", "max_tokens": 30, "temperature": 1.0, "top_p": 0.95, "seed": %d}""";
+        String a = JSON.readTree(post("/v1/completions", request.formatted(42)).body()).at("/choices/0/text").asString();
+        String b = JSON.readTree(post("/v1/completions", request.formatted(42)).body()).at("/choices/0/text").asString();
+        String c = JSON.readTree(post("/v1/completions", request.formatted(43)).body()).at("/choices/0/text").asString();
+        assertThat(a).isEqualTo(b);
+        assertThat(c).isNotEqualTo(a);
+    }
+
+    @Test
+    void streamedChatEndsWithUsageWhenAsked() throws Exception {
+        String body = """
+                {"model": "stories260K", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 6,
+                 "temperature": 0, "stream": true, "stream_options": {"include_usage": true}}""";
+        HttpResponse<String> response = post("/v1/chat/completions", body);
+        List<String> events = response.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+        assertThat(events.getLast()).isEqualTo("[DONE]");
+        JsonNode usage = JSON.readTree(events.get(events.size() - 2));
+        assertThat(usage.at("/choices").isEmpty()).isTrue();
+        assertThat(usage.at("/usage/completion_tokens").asInt()).isBetween(1, 6);
+        JsonNode first = JSON.readTree(events.getFirst());
+        assertThat(first.at("/choices/0/delta/role").asString()).isEqualTo("assistant");
+    }
+
+    @Test
+    void refusesUnknownParametersByNameInOpenAiShape() throws Exception {
+        HttpResponse<String> response = post("/v1/chat/completions", """
+                {"model": "stories260K", "messages": [{"role": "user", "content": "Hi"}], "temprature": 0.5}""");
+        assertThat(response.statusCode()).isEqualTo(400);
+        JsonNode error = JSON.readTree(response.body()).get("error");
+        assertThat(error.get("param").asString()).isEqualTo("temprature");
+        assertThat(error.get("type").asString()).isEqualTo("invalid_request_error");
+    }
+
+    @Test
+    void refusesAResponseFormatItCannotEnforce() throws Exception {
+        HttpResponse<String> response = post("/v1/chat/completions", """
+                {"model": "stories260K", "messages": [{"role": "user", "content": "Hi"}],
+                 "response_format": {"type": "json_object"}}""");
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(response.body()).at("/error/param").asString()).isEqualTo("response_format");
+    }
+
+    @Test
+    void rejectsOutOfRangeSamplingParameters() throws Exception {
+        HttpResponse<String> response = post("/v1/completions", """
+                {"model": "stories260K", "prompt": "x", "temperature": 7}""");
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(response.body()).at("/error/param").asString()).isEqualTo("temperature");
+    }
+
+    @Test
+    void unknownModelIs404NamingIt() throws Exception {
+        HttpResponse<String> response = post("/v1/completions", """
+                {"model": "gpt-17", "prompt": "x"}""");
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(response.body()).at("/error/message").asString()).contains("gpt-17");
+    }
+
+    @Test
+    void twoModelsAnswerByNameAndAnUnloadedOneIs404() throws Exception {
+        String tiny = SharedData.file("models/llama-2-tiny-random.gguf").toString();
+        HttpResponse<String> load = post("/v1/management/models",
+                JSON.writeValueAsString(java.util.Map.of("id", "tiny", "path", tiny, "consumer_group", "experiments")));
+        assertThat(load.statusCode()).as(load.body()).isEqualTo(201);
+        try {
+            HttpResponse<String> models = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/models")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(models.body()).contains("\"tiny\"").contains("\"stories260K\"");
+            HttpResponse<String> byGroup = post("/v1/completions", """
+                    {"model": "experiments", "prompt": [1], "max_tokens": 3, "temperature": 0}""");
+            assertThat(JSON.readTree(byGroup.body()).at("/model").asString()).isEqualTo("tiny");
+            assertThat(greedyCompletion(4)).isNotEmpty();
+        } finally {
+            HttpResponse<String> unload = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/management/models/tiny"))
+                    .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(unload.statusCode()).isEqualTo(204);
+        }
+        HttpResponse<String> gone = post("/v1/completions", """
+                {"model": "tiny", "prompt": [1], "max_tokens": 3}""");
+        assertThat(gone.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(gone.body()).at("/error/message").asString()).contains("'tiny'");
+    }
+
+    @Test
+    void aDisconnectedStreamFreesItsBlocks() throws Exception {
+        var scheduler = registry.resolve("stories260K").scheduler();
+        String body = JSON.writeValueAsString(java.util.Map.of("model", "stories260K", "prompt", "Once upon a time",
+                "max_tokens", 5000, "temperature", 0, "stream", true, "ignore_eos", true));
+        HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        InputStream in = response.body();
+        assertThat(in.read(new byte[64])).isPositive();
+        assertThat(scheduler.runningCount()).isEqualTo(1);
+        in.close();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (scheduler.runningCount() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(scheduler.runningCount()).isZero();
+        assertThat(scheduler.freeKvBlocks()).isEqualTo(scheduler.totalKvBlocks());
+    }
+}
