@@ -2,27 +2,20 @@ package dev.sextant.ingestion;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import dev.sextant.ingestion.support.FakeUpstreams;
 import dev.sextant.ingestion.support.Http;
 import dev.sextant.ingestion.support.Http.Part;
-import dev.sextant.ingestion.support.TestDatabase;
 import dev.sextant.ingestion.support.TestDocuments;
 import tools.jackson.databind.JsonNode;
 
@@ -31,40 +24,10 @@ import tools.jackson.databind.JsonNode;
  * upstreams that implement the embeddings and retrieval write contracts; what ingestion did is observed through
  * the retrieval upstream's store and search.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class IngestionFlowIT {
+class IngestionFlowIT extends IngestionIntegrationTest {
 
-    private static final FakeUpstreams UPSTREAMS = start();
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final String TENANT = "acme";
-
-    @DynamicPropertySource
-    static void properties(DynamicPropertyRegistry registry) {
-        TestDatabase.register(registry, "flow");
-        registry.add("sextant.ingestion.embedding.base-url", UPSTREAMS::baseUrl);
-        registry.add("sextant.ingestion.retrieval.base-url", UPSTREAMS::baseUrl);
-        registry.add("sextant.ingestion.worker.poll-interval", () -> "50ms");
-        registry.add("sextant.ingestion.worker.backoff", () -> "100ms");
-        registry.add("sextant.ingestion.worker.max-backoff", () -> "400ms");
-        registry.add("sextant.ingestion.worker.max-attempts", () -> "4");
-        registry.add("sextant.ingestion.embedding.batch-size", () -> "4");
-        registry.add("sextant.ingestion.chunking.max-tokens", () -> "64");
-        registry.add("sextant.ingestion.chunking.overlap-tokens", () -> "8");
-        registry.add("sextant.ingestion.limits.max-file-size", () -> "256KB");
-    }
-
-    private static FakeUpstreams start() {
-        try {
-            return new FakeUpstreams();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    @AfterAll
-    static void stopUpstreams() {
-        UPSTREAMS.close();
-    }
 
     @LocalServerPort
     int port;
@@ -351,5 +314,14 @@ class IngestionFlowIT {
         Http.Response wrongType = http.postJson("/v1/collections/kb/documents", TENANT,
                 Map.of("documents", List.of(Map.of("title", "t", "text", "x", "mediaType", "application/pdf"))));
         assertThat(wrongType.status()).isEqualTo(415);
+    }
+
+    @Test
+    void answersUnknownJobWith404ProblemOnBothEndpoints() {
+        String id = "/v1/ingestion/jobs/" + java.util.UUID.randomUUID();
+        Http.Response job = http.get(id, TENANT);
+        assertThat(job.status()).isEqualTo(404);
+        assertThat(job.json().get("code").asString()).isEqualTo("job-not-found");
+        assertThat(http.get(id + "/events", TENANT).status()).isEqualTo(404);
     }
 }

@@ -46,7 +46,20 @@ public final class FakeUpstreams implements AutoCloseable {
     private volatile int retrievalStatus = 503;
     private volatile long embeddingDelayMillis;
 
+    /** Turns a batch of texts into one vector each. */
+    public interface Embedder {
+        List<float[]> embed(List<String> texts);
+    }
+
+    private final Embedder embedder;
+
+    /** With the deterministic hashing embedder. */
     public FakeUpstreams() throws IOException {
+        this(texts -> texts.stream().map(FakeUpstreams::embed).toList());
+    }
+
+    public FakeUpstreams(Embedder embedder) throws IOException {
+        this.embedder = embedder;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/v1/embeddings", this::embeddings);
@@ -171,9 +184,10 @@ public final class FakeUpstreams implements AutoCloseable {
             texts.add(input.asString());
         }
         List<Map<String, Object>> data = new ArrayList<>();
+        List<float[]> vectors = embedder.embed(texts);
         int tokens = 0;
         for (int i = 0; i < texts.size(); i++) {
-            data.add(Map.of("object", "embedding", "index", i, "embedding", embed(texts.get(i))));
+            data.add(Map.of("object", "embedding", "index", i, "embedding", vectors.get(i)));
             tokens += texts.get(i).split("\\s+").length;
         }
         respond(exchange, 200, Map.of("object", "list", "data", data, "model", request.get("model").asString(),
