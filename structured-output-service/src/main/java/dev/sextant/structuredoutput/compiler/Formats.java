@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Set;
 
 import dk.brics.automaton.Automaton;
+import dk.brics.automaton.BasicAutomata;
 import dk.brics.automaton.RegExp;
 
 /**
@@ -30,7 +31,8 @@ final class Formats {
     private static final String TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+\\-]([01][0-9]|2[0-3]):[0-5][0-9])";
     private static final String LABEL = "[a-zA-Z0-9]([a-zA-Z0-9\\-]{0,61}[a-zA-Z0-9])?";
     private static final String HOSTNAME = LABEL + "(\\." + LABEL + ")*";
-    private static final String EMAIL = "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~\\-]+(\\.[a-zA-Z0-9!#$%&'*+/=?^_`{|}~\\-]+)*@" + HOSTNAME;
+    private static final String EMAIL_LOCAL = "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~\\-]+(\\.[a-zA-Z0-9!#$%&'*+/=?^_`{|}~\\-]+)*";
+    private static final String EMAIL = EMAIL_LOCAL + "@" + HOSTNAME;
     private static final String URI = "[a-zA-Z][a-zA-Z0-9+.\\-]*:([a-zA-Z0-9\\-._~!$&'()*+,;=:@/?#\\[\\]]|%[0-9a-fA-F][0-9a-fA-F])*";
     private static final String UUID = "[0-9a-fA-F]{8}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{4}\\-[0-9a-fA-F]{12}";
 
@@ -51,11 +53,30 @@ final class Formats {
 
     /** The char automaton of a format, or null when the format is not supported. */
     static Automaton automaton(String format) {
+        if (format.equals("hostname")) {
+            return hostname();
+        }
+        if (format.equals("email")) {
+            return new RegExp(EMAIL_LOCAL + "@", RegExp.NONE).toAutomaton().concatenate(hostname());
+        }
         String regex = PATTERNS.get(format);
         if (regex == null) {
             return null;
         }
         return new RegExp(regex.replace("\"", "\\\""), RegExp.NONE).toAutomaton();
+    }
+
+    /**
+     * LDH labels without "--" in the third and fourth position: A-labels (punycode, "xn--") are refused rather
+     * than let through unchecked, since their validity (IDNA) is not a regular property we hold.
+     */
+    private static Automaton hostname() {
+        Automaton label = new RegExp(LABEL, RegExp.NONE).toAutomaton()
+                .minus(new RegExp("[a-zA-Z0-9][a-zA-Z0-9]\\-\\-[a-zA-Z0-9\\-]*", RegExp.NONE).toAutomaton());
+        Automaton dotLabel = BasicAutomata.makeChar('.').concatenate(label);
+        Automaton a = label.concatenate(dotLabel.repeat());
+        a.minimize();
+        return a;
     }
 
     private Formats() {

@@ -56,6 +56,8 @@ public final class JsonSchemaCompiler {
             "minItems", "maxItems", "minLength", "maxLength", "pattern", "format", "minimum", "maximum",
             "exclusiveMinimum", "exclusiveMaximum", "nullable", "uniqueItems", "$id"));
 
+    private static final Set<String> KNOWN_DIALECTS = Set.of("https://json-schema.org/draft/2020-12/schema",
+            "http://json-schema.org/draft-07/schema", "https://json-schema.org/draft-07/schema");
     private static final List<String> ALL_TYPES = List.of("null", "boolean", "object", "array", "string", "number", "integer");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -147,6 +149,10 @@ public final class JsonSchemaCompiler {
                 throw ConstraintException.unsupported(k, ptr + "/" + escape(k), "keyword '" + k + "' cannot be enforced during generation");
             }
         }
+        if (node.has("$schema") && !KNOWN_DIALECTS.contains(node.get("$schema").asText().replaceAll("#$", ""))) {
+            throw ConstraintException.unsupported("$schema", ptr + "/$schema", "dialect '" + node.get("$schema").asText()
+                    + "' is not supported (draft 2020-12 and draft 7 are)");
+        }
         if (node.has("$id") && !ptr.equals("#")) {
             throw ConstraintException.unsupported("$id", ptr + "/$id", "'$id' in a subschema (a new base URI) is not supported");
         }
@@ -193,6 +199,11 @@ public final class JsonSchemaCompiler {
             }
         }
         if (node.has("allOf")) {
+            JsonNode merged = mergeAllOf(node);
+            if (merged != null) {
+                enforced.add("allOf");
+                return intersect(result, compile(merged, ptr));
+            }
             JsonNode subs = node.get("allOf");
             for (int i = 0; i < subs.size(); i++) {
                 result = intersect(result, compile(subs.get(i), ptr + "/allOf/" + i));
@@ -200,6 +211,108 @@ public final class JsonSchemaCompiler {
             enforced.add("allOf");
         }
         return result;
+    }
+
+    /**
+     * Merges {@code allOf} members into one schema where that is exact (disjoint keywords, or the same value,
+     * properties combined, required united, types intersected), so that object members from different parts
+     * can interleave; returns null when the language intersection has to be used instead.
+     */
+    private JsonNode mergeAllOf(JsonNode node) {
+        List<JsonNode> parts = new ArrayList<>();
+        com.fasterxml.jackson.databind.node.ObjectNode base = node.deepCopy();
+        base.remove("allOf");
+        base.remove("$ref");
+        parts.add(base);
+        for (JsonNode m : node.get("allOf")) {
+            if (m.isBoolean() && m.booleanValue()) {
+                continue;
+            }
+            if (!m.isObject() || m.has("$ref") || m.has("allOf") || m.has("$id")) {
+                return null;
+            }
+            parts.add(m);
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode out = JSON.createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode props = JSON.createObjectNode();
+        Set<String> required = new LinkedHashSet<>();
+        Set<String> types = null;
+        JsonNode additionalOwner = null;
+        for (JsonNode p : parts) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String k = e.getKey();
+                JsonNode v = e.getValue();
+                switch (k) {
+                    case "properties" -> v.fields().forEachRemaining(pe -> {
+                        JsonNode prior = props.get(pe.getKey());
+                        if (prior == null) {
+                            props.set(pe.getKey(), pe.getValue());
+                        } else {
+                            com.fasterxml.jackson.databind.node.ObjectNode both = JSON.createObjectNode();
+                            both.putArray("allOf").add(prior).add(pe.getValue());
+                            props.set(pe.getKey(), both);
+                        }
+                    });
+                    case "required" -> v.forEach(r -> required.add(r.asText()));
+                    case "type" -> {
+                        Set<String> t = new LinkedHashSet<>();
+                        if (v.isArray()) {
+                            v.forEach(x -> t.add(x.asText()));
+                        } else {
+                            t.add(v.asText());
+                        }
+                        if (t.contains("number")) {
+                            t.add("integer");
+                        }
+                        if (types == null) {
+                            types = t;
+                        } else {
+                            types.retainAll(t);
+                        }
+                    }
+                    case "additionalProperties" -> {
+                        if (additionalOwner != null) {
+                            return null;
+                        }
+                        additionalOwner = p;
+                        out.set(k, v);
+                    }
+                    default -> {
+                        if (ANNOTATIONS.contains(k)) {
+                            continue;
+                        }
+                        if (out.has(k) && !out.get(k).equals(v)) {
+                            return null;
+                        }
+                        out.set(k, v);
+                    }
+                }
+            }
+        }
+        if (additionalOwner != null) {
+            JsonNode ownProps = additionalOwner.path("properties");
+            for (Iterator<String> it = props.fieldNames(); it.hasNext(); ) {
+                if (!ownProps.has(it.next())) {
+                    return null; // additionalProperties of one part would judge another part's properties
+                }
+            }
+        }
+        if (!props.isEmpty()) {
+            out.set("properties", props);
+        }
+        if (!required.isEmpty()) {
+            var arr = out.putArray("required");
+            required.forEach(arr::add);
+        }
+        if (types != null) {
+            if (types.contains("number")) {
+                types.remove("integer");
+            }
+            var arr = out.putArray("type");
+            types.forEach(arr::add);
+        }
+        return out;
     }
 
     private Lang intersect(Lang x, Lang y) {
