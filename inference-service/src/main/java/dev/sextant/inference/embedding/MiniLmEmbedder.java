@@ -71,6 +71,8 @@ public final class MiniLmEmbedder implements AutoCloseable {
                     options.setIntraOpNumThreads(threads);
                 }
                 options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                // no busy-waiting between calls: the CPU is shared with the LLM engine's own thread pool
+                options.addConfigEntry("session.intra_op.allow_spinning", "0");
                 OrtSession session = env.createSession(model.readAllBytes(), options);
                 return new MiniLmEmbedder(env, session, tokenizer);
             } finally {
