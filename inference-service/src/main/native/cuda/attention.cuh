@@ -4,14 +4,17 @@
  * Row t (sequence seq[t], position pos[t]) attends to positions 0..pos[t]; position j of sequence s lives in cell
  * block_table[s * max_blocks + j / block_size] * block_size + j % block_size. One block per (row, kv head, split)
  * handles the n_head / n_head_kv query heads that share the kv head (K/V read once for the group). Long contexts
- * are cut into splits of SX_ATTN_CHUNK positions computed in parallel and merged by a log-sum-exp combine
+ * are cut into splits of `chunk` positions computed in parallel and merged by a log-sum-exp combine
  * (flash-decoding); a single split writes the output directly. Works for decode and prefill rows alike.
  */
 #ifndef SX_CUDA_ATTENTION_CUH
 #define SX_CUDA_ATTENTION_CUH
 #include "common.cuh"
 
-#define SX_ATTN_CHUNK 256
+/* Positions per split: short for decode rows (many small blocks keep the GPU busy at batch 1), long for prefill. */
+#define SX_ATTN_CHUNK_DECODE 64
+#define SX_ATTN_CHUNK_PREFILL 256
+static inline int sx_attn_chunk(int n_rows) { return n_rows <= 64 ? SX_ATTN_CHUNK_DECODE : SX_ATTN_CHUNK_PREFILL; }
 
 struct sx_attn_args {
     const float *q;        /* (n, n_head * head_dim) */
@@ -20,7 +23,8 @@ struct sx_attn_args {
     int max_blocks, block_size;
     int n, n_head, n_head_kv, head_dim;
     float scale;
-    int n_split;           /* ceil((max pos + 1) / SX_ATTN_CHUNK) or more */
+    int chunk;             /* positions per split: sx_attn_chunk(n) */
+    int n_split;           /* ceil((max pos + 1) / chunk) or more */
     float *part_o;         /* (n, n_head, n_split, head_dim) when n_split > 1 */
     float *part_ml;        /* (n, n_head, n_split, 2) */
     float *out;            /* (n, n_head * head_dim) */

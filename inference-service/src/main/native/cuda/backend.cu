@@ -73,10 +73,20 @@ typedef struct cu_ctx {
     int ld;                /* row stride (floats) of the scratch rows, >= max(dim, qkv width, 2 n_ff), multiple of 8 */
     int *d_in, *h_in;      /* device / pinned host: tokens, pos, seq, cells, out_rows, block table */
     int n_in;
-    int max_split;
+    int max_ctx;           /* positions per sequence */
     cu_graph graphs[SX_MAX_GRAPHS];
-    int use_graphs;
+    int use_graphs, use_pdl;
+    int logits_pinned;     /* ctx->logits registered with cudaHostRegister */
+    uint32_t *d_masks; sx_sample_params *d_sparams; int32_t *d_sampled; /* device sampling scratch (n_out_max rows) */
+    /* SEXTANT_CUDA_PROFILE=1: eager steps with events between the parts of a step, summed per part */
+    int prof, nev;
+    cudaEvent_t ev[512]; int evl[512];
+    double prof_ms[8]; long prof_steps;
 } cu_ctx;
+
+enum { PF_EMBED, PF_QKV, PF_ATTN, PF_O, PF_FFN_UP, PF_DOWN, PF_OUT, PF_COPY };
+static const char *pf_name[8] = { "embed", "qkv(+norm,rope,kv)", "attention", "o(+resid)", "gate|up(+norm,swiglu)", "down(+resid)", "output(norm,lm_head)", "logits to host" };
+static void prof_mark(cu_ctx *c, int label) { if (c->prof && c->nev < 512) { cudaEventRecord(c->ev[c->nev], c->st); c->evl[c->nev++] = label; } }
 
 static size_t al(size_t v) { return (v + 255) & ~(size_t)255; }
 static int up8(int v) { return (v + 7) & ~7; }
@@ -214,6 +224,8 @@ static void cu_context_free(sx_context *ctx) {
     cu_ctx *c = (cu_ctx *)ctx->backend_state;
     if (!c) return;
     for (int i = 0; i < SX_MAX_GRAPHS; i++) if (c->graphs[i].exec) cudaGraphExecDestroy(c->graphs[i].exec);
+    if (c->prof) for (int i = 0; i < 512; i++) cudaEventDestroy(c->ev[i]);
+    if (c->logits_pinned) cudaHostUnregister(ctx->logits);
     if (c->blas) sx_cublas()->destroy(c->blas);
     if (c->st) cudaStreamDestroy(c->st);
     cudaFree(c->pool);
@@ -236,18 +248,24 @@ static sx_status cu_context_init(sx_context *ctx) {
     c->ld = up8(ld);
     const size_t cells = (size_t)ctx->n_blocks * ctx->params.kv_block_size;
     c->layer_cells = cells * kvd;
-    c->max_split = (ctx->max_blocks_per_seq * ctx->params.kv_block_size + SX_ATTN_CHUNK - 1) / SX_ATTN_CHUNK;
-    if (c->max_split < 1) c->max_split = 1;
+    c->max_ctx = ctx->max_blocks_per_seq * ctx->params.kv_block_size;
+    /* attention partials: decode-sized steps split by 64 positions, larger ones by 256 */
+    const int Bd = B < 64 ? B : 64;
+    size_t rs1 = (size_t)Bd * ((c->max_ctx + SX_ATTN_CHUNK_DECODE - 1) / SX_ATTN_CHUNK_DECODE);
+    size_t rs2 = (size_t)B * ((c->max_ctx + SX_ATTN_CHUNK_PREFILL - 1) / SX_ATTN_CHUNK_PREFILL);
+    const size_t row_splits = rs1 > rs2 ? rs1 : rs2;
+    const int words = (hp->n_vocab + 31) / 32;
     c->n_in = 4 * B + O + ctx->params.n_seq_max * ctx->max_blocks_per_seq;
     const size_t rowb = sizeof(float) * (size_t)B * c->ld;
     size_t sizes[] = {
         sizeof(__half) * c->layer_cells * hp->n_layer, sizeof(__half) * c->layer_cells * hp->n_layer, /* kc, vc */
         rowb, rowb, rowb, rowb, rowb, rowb, rowb,                           /* x xn qkv q att gu h */
         sizeof(float) * (size_t)O * hp->n_vocab,                            /* logits */
-        sizeof(float) * (size_t)B * hp->n_head * c->max_split * hp->head_dim, /* part_o */
-        sizeof(float) * (size_t)B * hp->n_head * c->max_split * 2,          /* part_ml */
+        sizeof(float) * row_splits * hp->n_head * hp->head_dim,             /* part_o */
+        sizeof(float) * row_splits * hp->n_head * 2,                        /* part_ml */
         rowb,                                                               /* xb */
         sizeof(int) * (size_t)c->n_in,
+        sizeof(uint32_t) * (size_t)O * words, sizeof(sx_sample_params) * (size_t)O, sizeof(int32_t) * (size_t)O,
     };
     const int ns = (int)(sizeof sizes / sizeof sizes[0]);
     size_t total = 0; for (int i = 0; i < ns; i++) total += al(sizes[i]);
@@ -260,7 +278,8 @@ static sx_status cu_context_init(sx_context *ctx) {
     c->pool_size = total;
     void **ptrs[] = { (void **)&c->kc, (void **)&c->vc, (void **)&c->x, (void **)&c->xn, (void **)&c->qkv, (void **)&c->q,
                       (void **)&c->att, (void **)&c->gu, (void **)&c->h, (void **)&c->logits, (void **)&c->part_o,
-                      (void **)&c->part_ml, (void **)&c->xb, (void **)&c->d_in };
+                      (void **)&c->part_ml, (void **)&c->xb, (void **)&c->d_in, (void **)&c->d_masks, (void **)&c->d_sparams,
+                      (void **)&c->d_sampled };
     size_t off = 0;
     for (int i = 0; i < ns; i++) { *ptrs[i] = c->pool + off; off += al(sizes[i]); }
     CK(cudaMemset(c->pool, 0, total), "memset");
@@ -271,8 +290,15 @@ static sx_status cu_context_init(sx_context *ctx) {
         if (cb && cb->create(&c->blas) == 0) cb->set_stream(c->blas, c->st);
         else c->blas = NULL;
     }
-    const char *g = getenv("SEXTANT_CUDA_GRAPHS");
+    const char *g = getenv("SEXTANT_CUDA_GRAPHS"), *pe = getenv("SEXTANT_CUDA_PROFILE");
     c->use_graphs = !(g && g[0] == '0');
+    const char *pd = getenv("SEXTANT_CUDA_PDL");
+    int major = 0; cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, cm->device);
+    c->use_pdl = major >= 9 && !(pd && pd[0] == '0');
+    if (pe && pe[0] == '1') { c->prof = 1; c->use_graphs = 0; for (int i = 0; i < 512; i++) cudaEventCreate(&c->ev[i]); }
+    /* pinned logits: the per-step copy to the host runs at DMA speed */
+    if (cudaHostRegister(ctx->logits, sizeof(float) * (size_t)O * hp->n_vocab, cudaHostRegisterDefault) == cudaSuccess) c->logits_pinned = 1;
+    else cudaGetLastError();
     return SX_OK;
 }
 
@@ -308,7 +334,8 @@ static cudaError_t mv(const step *s, const cu_mat *w, int ep, const float *x, in
     a.rope_neox = hp->rope_kind == SX_ROPE_NEOX; a.inv_freq = s->cm->inv_freq; a.bias = L ? L->bqkv : NULL;
     if (ep == EP_QKV) { a.kc = s->c->kc + (size_t)layer * s->c->layer_cells; a.vc = s->c->vc + (size_t)layer * s->c->layer_cells; }
     /* K split so that at least ~4 warps per SM-slot are busy on small matrices */
-    a.ks = a.n_pairs >= 4096 ? 1 : a.n_pairs >= 2048 ? 2 : a.n_pairs >= 1024 ? 4 : 8;
+    a.ks = a.n_pairs >= 1024 ? 2 : a.n_pairs >= 256 ? 4 : 8; /* measured on H200: K split 2 is best from 2K rows up */
+    a.pdl = s->c->use_pdl;
     for (int t0 = 0; t0 < n; t0 += 8) {
         a.n_tok = n - t0 < 8 ? n - t0 : 8;
         if (n == 1) a.n_tok = 1;
@@ -332,11 +359,12 @@ static cudaError_t forward(const step *s) {
     CE(sx_get_rows(cm->emb.d, cm->emb.type, cm->emb.row_bytes, dim, s->tok, n, c->xn, st));
     /* the residual stream x has row stride ld; get_rows wrote dense rows into xn: spread them */
     CE(cudaMemcpy2DAsync(c->x, sizeof(float) * ld, c->xn, sizeof(float) * dim, sizeof(float) * dim, n, cudaMemcpyDeviceToDevice, st));
+    prof_mark(c, PF_EMBED);
     sx_attn_args aa;
     memset(&aa, 0, sizeof aa);
     aa.q = c->q; aa.pos = s->pos; aa.seq = s->seq; aa.block_table = s->bt; aa.max_blocks = s->max_blocks; aa.block_size = s->bs;
     aa.n = n; aa.n_head = hp->n_head; aa.n_head_kv = hp->n_head_kv; aa.head_dim = hp->head_dim;
-    aa.scale = 1.f / sqrtf((float)hp->head_dim); aa.n_split = s->n_split; aa.part_o = c->part_o; aa.part_ml = c->part_ml; aa.out = c->att;
+    aa.scale = 1.f / sqrtf((float)hp->head_dim); aa.chunk = sx_attn_chunk(n); aa.n_split = s->n_split; aa.part_o = c->part_o; aa.part_ml = c->part_ml; aa.out = c->att;
     for (int l = 0; l < hp->n_layer; l++) {
         const cu_layer *L = &cm->L[l];
         __half *kc = c->kc + (size_t)l * c->layer_cells, *vc = c->vc + (size_t)l * c->layer_cells;
@@ -358,12 +386,15 @@ static cudaError_t forward(const step *s) {
                 CE(sx_rope_kv(c->qkv, n, qd, kvd, hp->head_dim, hp->rope_kind == SX_ROPE_NEOX, cm->inv_freq, L->bqkv, s->pos, s->cells, c->q, kc, vc, st));
             }
         }
+        prof_mark(c, PF_QKV);
         aa.kc = kc; aa.vc = vc;
         CE(sx_attention(aa, st));
+        prof_mark(c, PF_ATTN);
         if (s->blas) {
             CE(sx_convert_rows(c->att, n, qd, c->xb, bt, st));
             CE(gemm(s, &L->o, c->xb, qd, n, c->x, ld, 1.f));
         } else CE(mv(s, &L->o, EP_RESID, c->att, qd, NULL, c->x, ld, NULL, L, l, n));
+        prof_mark(c, PF_O);
         /* feed-forward block */
         if (n == 1 && L->gu_fused) {
             CE(mv(s, &L->gu, EP_SWIGLU, c->x, ld, NULL, c->h, ld, L->ffn_norm, L, l, 1));
@@ -372,7 +403,9 @@ static cudaError_t forward(const step *s) {
             if (L->gu_fused) CE(gemm(s, &L->gu, c->xb, ld, n, c->gu, 2 * nff, 0.f));
             else { CE(gemm(s, &L->gate, c->xb, ld, n, c->gu, 2 * nff, 0.f)); CE(gemm(s, &L->up, c->xb, ld, n, c->gu + nff, 2 * nff, 0.f)); }
             CE(sx_swiglu(c->gu, n, nff, c->xb, nff, bt, st));
+            prof_mark(c, PF_FFN_UP);
             CE(gemm(s, &L->down, c->xb, nff, n, c->x, ld, 1.f));
+            prof_mark(c, PF_DOWN);
             continue;
         } else {
             CE(sx_rmsnorm(c->x, ld, NULL, n, dim, L->ffn_norm, hp->norm_eps, c->xn, ld, SX_F32, st));
@@ -383,7 +416,9 @@ static cudaError_t forward(const step *s) {
                 CE(sx_swiglu(c->gu, n, nff, c->h, ld, SX_F32, st));
             }
         }
+        prof_mark(c, PF_FFN_UP);
         CE(mv(s, &L->down, EP_RESID, c->h, ld, NULL, c->x, ld, NULL, L, l, n));
+        prof_mark(c, PF_DOWN);
     }
     /* output rows */
     if (s->n_out == 0) return cudaSuccess;
@@ -423,8 +458,8 @@ static sx_status cu_decode(sx_context *ctx, const sx_batch *batch) {
     CK(cudaMemcpyAsync(c->d_in, h, sizeof(int) * (size_t)c->n_in, cudaMemcpyHostToDevice, c->st), "input upload");
     step s;
     s.m = m; s.cm = cm; s.c = c; s.n = n; s.n_out = n_out;
-    s.n_split = (maxpos + SX_ATTN_CHUNK) / SX_ATTN_CHUNK;
-    if (s.n_split > c->max_split) s.n_split = c->max_split;
+    const int chunk = sx_attn_chunk(n);
+    s.n_split = (maxpos + chunk) / chunk;
     s.blas = cm->blas_type >= 0 && c->blas && n >= 16;
     s.tok = c->d_in; s.pos = c->d_in + B; s.seq = c->d_in + 2 * B; s.cells = c->d_in + 3 * B; s.out_rows = c->d_in + 4 * B; s.bt = c->d_in + 4 * B + O;
     s.max_blocks = mb; s.bs = ctx->params.kv_block_size;
@@ -450,12 +485,20 @@ static sx_status cu_decode(sx_context *ctx, const sx_batch *batch) {
             if (e != cudaSuccess) { cudaGetLastError(); g->exec = NULL; c->use_graphs = 0; e = cudaSuccess; }
         }
     }
+    c->nev = 0;
+    prof_mark(c, PF_EMBED);
     if (g && g->exec) e = cudaGraphLaunch(g->exec, c->st);
     else e = forward(&s);
     if (e != cudaSuccess) return cu_err(SX_ERR_BACKEND, "cuda: step of %d tokens failed: %s", n, cudaGetErrorString(e));
+    prof_mark(c, PF_OUT);
     if (n_out > 0)
         CK(cudaMemcpyAsync(ctx->logits, c->logits, sizeof(float) * (size_t)n_out * m->hp.n_vocab, cudaMemcpyDeviceToHost, c->st), "logits download");
+    prof_mark(c, PF_COPY);
     CK(cudaStreamSynchronize(c->st), "step");
+    if (c->prof) {
+        for (int i = 1; i < c->nev; i++) { float ms = 0; cudaEventElapsedTime(&ms, c->ev[i - 1], c->ev[i]); c->prof_ms[c->evl[i]] += ms; }
+        c->prof_steps++;
+    }
     return SX_OK;
 }
 
@@ -478,6 +521,18 @@ static const sx_backend g_cuda = {
 
 SX_CUDA_API const sx_backend *sx_backend_cuda(void) { return &g_cuda; }
 
+/* With SEXTANT_CUDA_PROFILE=1: the mean time per step of each part of a step, as text. */
+SX_CUDA_API int sx_cuda_profile_report(const sx_context *ctx, char *buf, int cap) {
+    const cu_ctx *c = (const cu_ctx *)ctx->backend_state;
+    int k = 0;
+    if (!c || !c->prof || !c->prof_steps) return snprintf(buf, cap, "(no profile: set SEXTANT_CUDA_PROFILE=1)");
+    double tot = 0; for (int i = 0; i < 8; i++) tot += c->prof_ms[i];
+    for (int i = 0; i < 8 && k < cap; i++)
+        k += snprintf(buf + k, cap - k, "%s%s %.1f us (%.0f%%)", i ? ", " : "", pf_name[i], c->prof_ms[i] * 1e3 / c->prof_steps, 100 * c->prof_ms[i] / tot);
+    if (k < cap) k += snprintf(buf + k, cap - k, "; total %.1f us per step over %ld eager steps", tot * 1e3 / c->prof_steps, c->prof_steps);
+    return k;
+}
+
 /* Where cuBLAS was loaded from, or "" when it was not (prefill then runs on the matvec kernels). */
 SX_CUDA_API const char *sx_cuda_cublas_path(void) { const sx_cublas_api *a = sx_cublas(); return a ? a->path : ""; }
 
@@ -486,18 +541,13 @@ SX_CUDA_API sx_status sx_cuda_sample(sx_context *ctx, const uint32_t *masks, con
     cu_ctx *c = (cu_ctx *)ctx->backend_state;
     const int n = ctx->n_outputs, V = ctx->model->hp.n_vocab, words = (V + 31) / 32;
     if (n <= 0) return SX_OK;
-    void *d = NULL;
     size_t mb = masks ? sizeof(uint32_t) * (size_t)n * words : 0, pb = params ? sizeof(sx_sample_params) * (size_t)n : 0;
-    CK(cudaMallocAsync(&d, mb + pb + sizeof(int32_t) * n + 64, c->st), "sample scratch");
-    uint8_t *p = (uint8_t *)d;
-    uint32_t *dm = masks ? (uint32_t *)p : NULL; p += mb;
-    sx_sample_params *dp = params ? (sx_sample_params *)p : NULL; p += pb;
-    int32_t *dout = (int32_t *)(((uintptr_t)p + 15) & ~(uintptr_t)15);
+    uint32_t *dm = masks ? c->d_masks : NULL;
+    sx_sample_params *dp = params ? c->d_sparams : NULL;
     if (masks) CK(cudaMemcpyAsync(dm, masks, mb, cudaMemcpyHostToDevice, c->st), "mask upload");
     if (params) CK(cudaMemcpyAsync(dp, params, pb, cudaMemcpyHostToDevice, c->st), "params upload");
-    CK(sx_sample_rows(c->logits, n, V, dm, dp, dout, c->st), "sample");
-    CK(cudaMemcpyAsync(out, dout, sizeof(int32_t) * n, cudaMemcpyDeviceToHost, c->st), "sample download");
-    CK(cudaFreeAsync(d, c->st), "sample free");
+    CK(sx_sample_rows(c->logits, n, V, dm, dp, c->d_sampled, c->st), "sample");
+    CK(cudaMemcpyAsync(out, c->d_sampled, sizeof(int32_t) * n, cudaMemcpyDeviceToHost, c->st), "sample download");
     CK(cudaStreamSynchronize(c->st), "sample");
     return SX_OK;
 }

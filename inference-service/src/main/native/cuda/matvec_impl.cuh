@@ -50,6 +50,23 @@ __global__ void __launch_bounds__(SX_MV_WARPS * 32) mv_kernel(const sx_mv_args a
     const int ks = a.ks, sub = wib % ks;
     const int p = blockIdx.x * (SX_MV_WARPS / ks) + wib / ks;
     const int K = a.K;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    if (a.pdl) {
+        /* weights do not depend on the previous kernel: let the next kernel start, pull this block's rows into L2,
+           then wait for the previous kernel's results (x, the residual stream) */
+        asm volatile("griddepcontrol.launch_dependents;");
+        if (p < a.n_pairs) {
+            int ra0, rb0; mv_rows<EP>(a, p, ra0, rb0);
+            const size_t rbytes = a.row_bytes, part = (rbytes + ks - 1) / ks, lo = part * sub, hi = lo + part < rbytes ? lo + part : rbytes;
+            const uint8_t *r0 = a.w + (size_t)ra0 * rbytes, *r1 = a.w + (size_t)(rb0 >= 0 ? rb0 : ra0) * rbytes;
+            for (size_t o = lo + lane * 128; o < hi; o += 32 * 128) {
+                asm volatile("prefetch.global.L2 [%0];" :: "l"(r0 + o));
+                asm volatile("prefetch.global.L2 [%0];" :: "l"(r1 + o));
+            }
+        }
+        asm volatile("griddepcontrol.wait;" ::: "memory");
+    }
+#endif
 
     const float *xp[NC];
     if (NC == 1) { /* stage the (normalised) token row in shared memory */
@@ -146,6 +163,17 @@ __global__ void __launch_bounds__(SX_MV_WARPS * 32) mv_kernel(const sx_mv_args a
     }
 }
 
+/* Plain launch, or with programmatic stream serialization when a.pdl (the kernel then waits in-kernel). */
+static inline void launch_k(void (*k)(const sx_mv_args), dim3 grid, dim3 block, size_t sm, cudaStream_t st, const sx_mv_args &a) {
+    if (!a.pdl) { k<<<grid, block, sm, st>>>(a); return; }
+    cudaLaunchAttribute at[1];
+    at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at[0].val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = grid; cfg.blockDim = block; cfg.dynamicSmemBytes = sm; cfg.stream = st; cfg.attrs = at; cfg.numAttrs = 1;
+    cudaLaunchKernelEx(&cfg, k, a);
+}
+
 template <int T>
 static cudaError_t mv_launch_t(const sx_mv_args &a, int ep, bool norm, cudaStream_t st) {
     int pairs_per_block = SX_MV_WARPS / a.ks;
@@ -155,7 +183,7 @@ static cudaError_t mv_launch_t(const sx_mv_args &a, int ep, bool norm, cudaStrea
 #define L1(NRM, E) do { auto k = mv_kernel<T, 1, NRM, E>; \
             static bool big_ = false; \
             if (sm > 48 * 1024 && !big_) { cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, 200 * 1024); big_ = true; } \
-            k<<<grid, block, sm, st>>>(a); } while (0)
+            launch_k(k, grid, block, sm, st, a); } while (0)
         if (norm) {
             if (ep == EP_QKV) L1(true, EP_QKV); else if (ep == EP_SWIGLU) L1(true, EP_SWIGLU); else L1(true, EP_STORE);
         } else {
@@ -165,10 +193,10 @@ static cudaError_t mv_launch_t(const sx_mv_args &a, int ep, bool norm, cudaStrea
 #undef L1
     } else {
         if (norm) return cudaErrorInvalidValue; /* the caller normalises multi-token inputs first */
-        if (ep == EP_QKV) mv_kernel<T, 8, false, EP_QKV><<<grid, block, 0, st>>>(a);
-        else if (ep == EP_SWIGLU) mv_kernel<T, 8, false, EP_SWIGLU><<<grid, block, 0, st>>>(a);
-        else if (ep == EP_RESID) mv_kernel<T, 8, false, EP_RESID><<<grid, block, 0, st>>>(a);
-        else mv_kernel<T, 8, false, EP_STORE><<<grid, block, 0, st>>>(a);
+        if (ep == EP_QKV) launch_k(mv_kernel<T, 8, false, EP_QKV>, grid, block, 0, st, a);
+        else if (ep == EP_SWIGLU) launch_k(mv_kernel<T, 8, false, EP_SWIGLU>, grid, block, 0, st, a);
+        else if (ep == EP_RESID) launch_k(mv_kernel<T, 8, false, EP_RESID>, grid, block, 0, st, a);
+        else launch_k(mv_kernel<T, 8, false, EP_STORE>, grid, block, 0, st, a);
     }
     return cudaGetLastError();
 }

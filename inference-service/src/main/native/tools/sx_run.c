@@ -17,18 +17,20 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n_prompt; i++) { toks[i] = argc > 4 ? atoi(argv[4 + i]) : 1; pos[i] = i; seq[i] = 0; }
     sx_batch b = { n_prompt, toks, pos, seq, NULL };
     int32_t next;
-    struct timespec t0, t1; clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct timespec t0, t1, c0, c1; clock_gettime(CLOCK_MONOTONIC, &t0);
     if (sx_decode(c, &b, &next)) { fprintf(stderr, "decode: %s\n", sx_last_error()); return 1; }
     printf("features %s\n", sx_cpu_features());
     const float *lg = sx_logits(c); printf("logit[0..3] %.5f %.5f %.5f\n", lg[0], lg[1], lg[2]);
     int p = n_prompt;
+    clock_gettime(CLOCK_MONOTONIC, &t0); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
     for (int i = 0; i < n_pred; i++) {
         printf("%d ", next); fflush(stdout);
         toks[0] = next; pos[0] = p++; b.n_tokens = 1;
         if (sx_decode(c, &b, &next)) { fprintf(stderr, "decode: %s\n", sx_last_error()); return 1; }
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    printf("\n%.1f tok/s\n", n_pred / ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9));
+    clock_gettime(CLOCK_MONOTONIC, &t1); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    printf("\n%.1f tok/s wall, %.1f tok per cpu-second\n", n_pred / ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9),
+           n_pred / ((c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) * 1e-9));
     sx_context_free(c); sx_model_free(m);
     return 0;
 }

@@ -72,11 +72,11 @@ static void mm_task(void *arg, int ith, int nth) {
         sx_dot_fn dot = j->kern->dot[op->w->type];
         const float *bias = op->bias ? op->bias->data : NULL; /* biases are converted to F32 at model init */
         const uint8_t *act = j->act[o];
-        for (int b = 0; b < j->n; b++) {
-            const void *xr = act + (size_t)b * j->act_stride[o];
-            float *yr = op->y + (size_t)b * op->ldy;
-            for (int r = r0; r < r1; r++) yr[r] = dot(j->k, w + (size_t)r * rb, xr) + (bias ? bias[r] : 0.0f);
-        }
+        /* All input rows against this chunk of weight rows: the chunk stays in cache while it is reused. */
+        j->kern->gemm[op->w->type](j->k, w + (size_t)r0 * rb, rb, r1 - r0, act, j->act_stride[o], j->n, op->y + r0, (size_t)op->ldy, dot);
+        if (bias)
+            for (int b = 0; b < j->n; b++)
+                for (int r = r0; r < r1; r++) op->y[(size_t)b * op->ldy + r] += bias[r];
     }
 }
 

@@ -9,15 +9,23 @@ typedef float (*sx_dot_fn)(int n, const void *w, const void *x);
 /* Converts a float row into the activation format of a weight type. */
 typedef void (*sx_quant_fn)(const float *x, void *y, int n);
 
+/* Tile product: y[c * ldy + r] = dot(w row r, x row c) for r < nr, c < nc. Every element is computed with the
+ * same operation order whatever nr and nc are, so results do not depend on the batch (batch invariance). */
+typedef void (*sx_gemm_fn)(int k, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride, int nc,
+                           float *y, size_t ldy, sx_dot_fn dot);
+
 typedef struct sx_kernels {
     const char *name;
     sx_dot_fn dot[31];      /* by weight dtype */
     sx_quant_fn quant[31];  /* activation conversion by weight dtype */
+    sx_gemm_fn gemm[31];    /* tile products by weight dtype */
     float (*dot_f32)(int n, const float *a, const float *b);
     void (*axpy_f32)(int n, float a, const float *x, float *y); /* y += a*x */
 } sx_kernels;
 
 const sx_kernels *sx_kernels_get(void);
+/* Tile product through dot() one element at a time (any dtype). */
+void sx_gemm_generic(int k, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride, int nc, float *y, size_t ldy, sx_dot_fn dot);
 /* Bytes of the activation row for a weight dtype and row length n. */
 size_t sx_act_row_bytes(int wtype, int n);
 /* Dequantize one row of any supported dtype into floats. */

@@ -4,6 +4,10 @@
 #include "kernels_impl.h"
 #include <immintrin.h>
 
+#ifndef SX_PREFETCH
+#define SX_PREFETCH 2048
+#endif
+
 static inline float hsum8(__m256 v) {
     __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
     lo = _mm_add_ps(lo, hi);
@@ -58,21 +62,72 @@ static float dot_bf16_avx2(int n, const void *w, const void *x) {
     return s;
 }
 
+/* Q8_0 x Q8_0: one accumulator per output element, one fma per block, so the single dot and every tile
+ * shape below produce bit-identical results. */
 static float dot_q8_0_avx2(int n, const void *w, const void *x) {
     const block_q8_0 *a = w, *b = x; const int nb = n / QK8_0;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0; int i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        __m256 d0 = _mm256_set1_ps(_cvtsh_ss(a[i].d) * _cvtsh_ss(b[i].d));
-        __m256 d1 = _mm256_set1_ps(_cvtsh_ss(a[i + 1].d) * _cvtsh_ss(b[i + 1].d));
-        __m256 p0 = mul_sum_i8(_mm256_loadu_si256((const __m256i *)a[i].qs), _mm256_loadu_si256((const __m256i *)b[i].qs));
-        __m256 p1 = mul_sum_i8(_mm256_loadu_si256((const __m256i *)a[i + 1].qs), _mm256_loadu_si256((const __m256i *)b[i + 1].qs));
-        acc0 = _mm256_fmadd_ps(d0, p0, acc0); acc1 = _mm256_fmadd_ps(d1, p1, acc1);
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < nb; i++) {
+        _mm_prefetch((const char *)&a[i] + SX_PREFETCH, _MM_HINT_T0);
+        __m256 d = _mm256_set1_ps(_cvtsh_ss(a[i].d) * _cvtsh_ss(b[i].d));
+        acc = _mm256_fmadd_ps(d, mul_sum_i8(_mm256_loadu_si256((const __m256i *)a[i].qs), _mm256_loadu_si256((const __m256i *)b[i].qs)), acc);
     }
-    for (; i < nb; i++) {
-        __m256 d0 = _mm256_set1_ps(_cvtsh_ss(a[i].d) * _cvtsh_ss(b[i].d));
-        acc0 = _mm256_fmadd_ps(d0, mul_sum_i8(_mm256_loadu_si256((const __m256i *)a[i].qs), _mm256_loadu_si256((const __m256i *)b[i].qs)), acc0);
+    return hsum8(acc);
+}
+
+/* 4 weight rows x 2 activation rows per pass: weights are read once for both activation rows and four
+ * independent row streams keep more loads in flight (decode is bound by memory). */
+static void gemm_q8_0_avx2(int k, const void *w, size_t ws, int nr, const void *x, size_t xs, int nc, float *y, size_t ldy, sx_dot_fn dot) {
+    const int nb = k / QK8_0;
+    int c = 0;
+    for (; c + 2 <= nc; c += 2) {
+        const block_q8_0 *x0 = (const block_q8_0 *)((const uint8_t *)x + (size_t)c * xs), *x1 = (const block_q8_0 *)((const uint8_t *)x + (size_t)(c + 1) * xs);
+        int r = 0;
+        for (; r + 4 <= nr; r += 4) {
+            const block_q8_0 *w0 = (const block_q8_0 *)((const uint8_t *)w + (size_t)r * ws), *w1 = (const block_q8_0 *)((const uint8_t *)w0 + ws);
+            const block_q8_0 *w2 = (const block_q8_0 *)((const uint8_t *)w1 + ws), *w3 = (const block_q8_0 *)((const uint8_t *)w2 + ws);
+            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int i = 0; i < nb; i++) {
+                const __m256i q0 = _mm256_loadu_si256((const __m256i *)x0[i].qs), q1 = _mm256_loadu_si256((const __m256i *)x1[i].qs);
+                const float dx0 = _cvtsh_ss(x0[i].d), dx1 = _cvtsh_ss(x1[i].d);
+#define ROW(W, A0, A1) { const __m256i wq = _mm256_loadu_si256((const __m256i *)W[i].qs); const float dw = _cvtsh_ss(W[i].d); \
+                A0 = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx0), mul_sum_i8(wq, q0), A0); \
+                A1 = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx1), mul_sum_i8(wq, q1), A1); }
+                ROW(w0, a00, a01) ROW(w1, a10, a11) ROW(w2, a20, a21) ROW(w3, a30, a31)
+#undef ROW
+            }
+            float *y0 = y + (size_t)c * ldy + r, *y1 = y0 + ldy;
+            y0[0] = hsum8(a00); y0[1] = hsum8(a10); y0[2] = hsum8(a20); y0[3] = hsum8(a30);
+            y1[0] = hsum8(a01); y1[1] = hsum8(a11); y1[2] = hsum8(a21); y1[3] = hsum8(a31);
+        }
+        for (; r < nr; r++) {
+            const void *wr = (const uint8_t *)w + (size_t)r * ws;
+            y[(size_t)c * ldy + r] = dot_q8_0_avx2(k, wr, x0);
+            y[(size_t)(c + 1) * ldy + r] = dot_q8_0_avx2(k, wr, x1);
+        }
     }
-    return hsum8(_mm256_add_ps(acc0, acc1));
+    for (; c < nc; c++) {
+        const block_q8_0 *x0 = (const block_q8_0 *)((const uint8_t *)x + (size_t)c * xs);
+        int r = 0;
+        /* A lone activation row (decode) walks the weights row by row: one sequential stream is what the
+         * hardware prefetcher follows best, and memory bandwidth is the limit here. */
+        for (; nc > 1 && r + 4 <= nr; r += 4) {
+            const block_q8_0 *w0 = (const block_q8_0 *)((const uint8_t *)w + (size_t)r * ws), *w1 = (const block_q8_0 *)((const uint8_t *)w0 + ws);
+            const block_q8_0 *w2 = (const block_q8_0 *)((const uint8_t *)w1 + ws), *w3 = (const block_q8_0 *)((const uint8_t *)w2 + ws);
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < nb; i++) {
+                const __m256i q0 = _mm256_loadu_si256((const __m256i *)x0[i].qs);
+                const float dx0 = _cvtsh_ss(x0[i].d);
+#define ROW(W, A0) { const __m256i wq = _mm256_loadu_si256((const __m256i *)W[i].qs); \
+                A0 = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(W[i].d) * dx0), mul_sum_i8(wq, q0), A0); }
+                ROW(w0, a0) ROW(w1, a1) ROW(w2, a2) ROW(w3, a3)
+#undef ROW
+            }
+            float *y0 = y + (size_t)c * ldy + r;
+            y0[0] = hsum8(a0); y0[1] = hsum8(a1); y0[2] = hsum8(a2); y0[3] = hsum8(a3);
+        }
+        for (; r < nr; r++) y[(size_t)c * ldy + r] = dot_q8_0_avx2(k, (const uint8_t *)w + (size_t)r * ws, x0);
+    }
 }
 
 static inline __m256i nibbles32(const uint8_t *q) {
@@ -117,6 +172,8 @@ const sx_kernels *sx_kernels_avx2(void) {
         k.quant[SX_Q8_0] = k.quant[SX_Q4_0] = quant_q8_0_avx2;
         k.quant[SX_Q4_K] = k.quant[SX_Q6_K] = quant_q8_K_avx2;
         k.dot_f32 = dot_f32_avx2; k.axpy_f32 = axpy_f32_avx2;
+        for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
+        k.gemm[SX_Q8_0] = gemm_q8_0_avx2;
         init = 1;
     }
     return &k;

@@ -28,9 +28,16 @@ const sx_kernels *sx_kernels_scalar(void) {
         k.quant[SX_Q8_0] = k.quant[SX_Q4_0] = quant_q8_0_generic;
         k.quant[SX_Q4_K] = k.quant[SX_Q6_K] = quant_q8_K_generic;
         k.dot_f32 = dot_f32_generic; k.axpy_f32 = axpy_f32_generic;
+        for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         init = 1;
     }
     return &k;
+}
+
+void sx_gemm_generic(int k, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride, int nc, float *y, size_t ldy, sx_dot_fn dot) {
+    for (int c = 0; c < nc; c++)
+        for (int r = 0; r < nr; r++)
+            y[(size_t)c * ldy + r] = dot(k, (const uint8_t *)w + (size_t)r * w_stride, (const uint8_t *)x + (size_t)c * x_stride);
 }
 
 size_t sx_act_row_bytes(int wtype, int n) {

@@ -31,6 +31,7 @@ extern "C" {
 extern "C" const sx_backend *sx_backend_cuda(void);
 extern "C" const char *sx_cuda_last_error(void);
 extern "C" const char *sx_cuda_cublas_path(void);
+extern "C" int sx_cuda_profile_report(const sx_context *ctx, char *buf, int cap);
 extern "C" sx_status sx_cuda_sample(sx_context *ctx, const uint32_t *masks, const sx_sample_params *params, int32_t *out);
 
 static void die(const char *fmt, const char *a) { fprintf(stderr, fmt, a); fprintf(stderr, "\n"); exit(2); }
@@ -310,6 +311,7 @@ static int mode_bench(sx_model *m, const char *batches, int steps) {
                B, steps, dt, tps, dt / steps * 1e3);
         if (B == 1) printf(", roofline fraction %.3f", wbytes * tps / bw);
         printf("\n");
+        if (getenv("SEXTANT_CUDA_PROFILE")) { char pr[2048]; sx_cuda_profile_report(c, pr, sizeof pr); printf("profile batch %d: %s\n", B, pr); }
         printf("BENCH_JSON {\"batch\": %d, \"tok_s\": %.2f, \"ms_step\": %.4f, \"copy_bw\": %.4e, \"weight_bytes\": %.4e}\n", B, tps, dt / steps * 1e3, bw, wbytes);
         sx_backend_cuda()->context_free(c);
     }

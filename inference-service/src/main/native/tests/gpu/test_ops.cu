@@ -283,7 +283,7 @@ static void test_get_rows(int type, int dim) {
 
 /* ---- paged attention ---- */
 
-static void test_attention(int n_seq, int max_len, int n_head, int n_head_kv, int hd, int n_split_extra) {
+static void test_attention(int n_seq, int max_len, int n_head, int n_head_kv, int hd, int n_split_extra, int chunk) {
     const int bs = 16, max_blocks = (max_len + bs - 1) / bs, n_blocks = n_seq * max_blocks, cells = n_blocks * bs, kvd = n_head_kv * hd, qd = n_head * hd;
     /* block tables: a random permutation of the pool */
     std::vector<int> perm(n_blocks); for (int i = 0; i < n_blocks; i++) perm[i] = i;
@@ -318,15 +318,15 @@ static void test_attention(int n_seq, int max_len, int n_head, int n_head_kv, in
             }
         }
     }
-    int n_split = (maxpos + SX_ATTN_CHUNK) / SX_ATTN_CHUNK + n_split_extra;
+    int n_split = (maxpos + chunk) / chunk + n_split_extra;
     float *dq = dev(q), *dout, *po, *pml; __half *dk = dev(kc), *dv = dev(vc); int *dp = dev(pos), *ds = dev(seq), *dbt = dev(bt);
     CHECK(cudaMalloc(&dout, sizeof(float) * n * qd)); CHECK(cudaMalloc(&po, sizeof(float) * n * n_head * n_split * hd)); CHECK(cudaMalloc(&pml, sizeof(float) * n * n_head * n_split * 2));
     sx_attn_args a; memset(&a, 0, sizeof a);
     a.q = dq; a.kc = dk; a.vc = dv; a.pos = dp; a.seq = ds; a.block_table = dbt; a.max_blocks = max_blocks; a.block_size = bs;
-    a.n = n; a.n_head = n_head; a.n_head_kv = n_head_kv; a.head_dim = hd; a.scale = scale; a.n_split = n_split; a.part_o = po; a.part_ml = pml; a.out = dout;
+    a.n = n; a.n_head = n_head; a.n_head_kv = n_head_kv; a.head_dim = hd; a.scale = scale; a.chunk = chunk; a.n_split = n_split; a.part_o = po; a.part_ml = pml; a.out = dout;
     CHECK(sx_attention(a, 0));
     std::vector<float> o = host(dout, ref.size());
-    char cfg[128]; snprintf(cfg, sizeof cfg, "seqs=%d len<=%d heads=%d/%d hd=%d splits=%d paged", n_seq, max_len, n_head, n_head_kv, hd, n_split);
+    char cfg[128]; snprintf(cfg, sizeof cfg, "seqs=%d len<=%d heads=%d/%d hd=%d chunk=%d splits=%d paged", n_seq, max_len, n_head, n_head_kv, hd, chunk, n_split);
     report("attention", cfg, nmse(o.data(), ref.data(), o.size()), 1e-9 * 100);
     cudaFree(dq); cudaFree(dout); cudaFree(po); cudaFree(pml); cudaFree(dk); cudaFree(dv); cudaFree(dp); cudaFree(ds); cudaFree(dbt);
 }
@@ -432,7 +432,7 @@ static void bench_kernels() {
         CHECK(cudaMemset(kc, 0, (size_t)cells * kvd * 2)); CHECK(cudaMemset(vc, 0, (size_t)cells * kvd * 2));
         CHECK(cudaMalloc(&q, sizeof(float) * nrow * qd)); CHECK(cudaMalloc(&o, sizeof(float) * nrow * qd));
         CHECK(cudaMemset(q, 0, sizeof(float) * nrow * qd));
-        int ns = (ctx + SX_ATTN_CHUNK - 1) / SX_ATTN_CHUNK;
+        const int chunk = sx_attn_chunk(nrow), ns = (ctx + chunk - 1) / chunk;
         CHECK(cudaMalloc(&po, sizeof(float) * nrow * 32 * ns * hd)); CHECK(cudaMalloc(&pml, sizeof(float) * nrow * 32 * ns * 2));
         std::vector<int> hp(nrow, ctx - 1), hs(nrow), hb((size_t)nrow * mb);
         for (int i = 0; i < nrow; i++) hs[i] = i;
@@ -440,7 +440,7 @@ static void bench_kernels() {
         pos = dev(hp); seq = dev(hs); bt = dev(hb);
         sx_attn_args a; memset(&a, 0, sizeof a);
         a.q = q; a.kc = kc; a.vc = vc; a.pos = pos; a.seq = seq; a.block_table = bt; a.max_blocks = mb; a.block_size = bs;
-        a.n = nrow; a.n_head = 32; a.n_head_kv = 8; a.head_dim = hd; a.scale = 0.125f; a.n_split = ns; a.part_o = po; a.part_ml = pml; a.out = o;
+        a.n = nrow; a.n_head = 32; a.n_head_kv = 8; a.head_dim = hd; a.scale = 0.125f; a.chunk = chunk; a.n_split = ns; a.part_o = po; a.part_ml = pml; a.out = o;
         for (int i = 0; i < 3; i++) CHECK(sx_attention(a, 0));
         cudaEventRecord(e0);
         for (int i = 0; i < 20; i++) sx_attention(a, 0);
@@ -476,10 +476,14 @@ int main(int argc, char **argv) {
     test_rmsnorm(5, 2048, T_F32); test_rmsnorm(3, 4096, T_BF16); test_rmsnorm(3, 1000, T_F16);
     test_rope(6, false); test_rope(6, true);
     test_swiglu(4, 5632);
-    test_attention(3, 40, 8, 8, 64, 0);
-    test_attention(4, 300, 32, 8, 64, 0);
-    test_attention(3, 1500, 32, 8, 128, 0);   /* 3 splits: flash-decoding combine */
-    test_attention(2, 100, 8, 2, 64, 2);      /* empty splits */
+    for (int chunk : { SX_ATTN_CHUNK_DECODE, SX_ATTN_CHUNK_PREFILL }) {
+        test_attention(3, 40, 8, 8, 64, 0, chunk);
+        test_attention(4, 300, 32, 8, 64, 0, chunk);
+        test_attention(3, 1500, 32, 8, 128, 0, chunk); /* several splits: flash-decoding combine */
+        test_attention(2, 100, 8, 2, 64, 2, chunk);    /* empty splits */
+        test_attention(2, 60, 8, 4, 8, 0, chunk);      /* stories260K's head_dim 8 */
+        test_attention(2, 90, 80, 8, 64, 0, chunk);    /* 10 query heads per kv head (> 8: second head group) */
+    }
     test_sampling(32000);
     printf("sx-test-ops: %d passed, %d failed\n", g_pass, g_fail);
     return g_fail || g_pass == 0 ? 1 : 0;
