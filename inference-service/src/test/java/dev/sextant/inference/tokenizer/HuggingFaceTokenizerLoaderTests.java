@@ -115,6 +115,122 @@ class HuggingFaceTokenizerLoaderTests {
         assertThat(ours.eosId()).isEqualTo(50256);
     }
 
+    /**
+     * Llama's tokenizer.json as transformers' converter writes it from the SentencePiece model: merges from
+     * {@code SentencePieceExtractor} (every split of a piece into two pieces, ordered by the piece's score),
+     * Prepend("▁") + Replace(" ", "▁") normalizer, BPE with byte fallback.
+     */
+    private Path llamaTokenizerJson() throws IOException {
+        JsonMapper json = JsonMapper.builder().build();
+        ObjectNode root = json.createObjectNode();
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        try (GgufFile g = GgufFile.open(SharedData.file("tokenizers/ggml-vocab-llama-spm.gguf"))) {
+            String[] tokens = g.get("tokenizer.ggml.tokens").asArray().strings();
+            float[] scores = g.get("tokenizer.ggml.scores").asArray().floats();
+            int[] types = g.get("tokenizer.ggml.token_type").asArray().ints();
+            java.util.Map<String, Integer> vocabIds = new java.util.HashMap<>();
+            for (int i = 0; i < tokens.length; i++) {
+                vocabIds.put(tokens[i], i);
+            }
+            record Merge(String left, String right, float score) {
+            }
+            List<Merge> merges = new ArrayList<>();
+            for (int id = 0; id < tokens.length; id++) {
+                String piece = tokens[id];
+                List<Merge> local = new ArrayList<>();
+                int[] cps = piece.codePoints().toArray();
+                for (int cut = 1; cut < cps.length; cut++) {
+                    String l = new String(cps, 0, cut);
+                    String r = new String(cps, cut, cps.length - cut);
+                    if (vocabIds.containsKey(l) && vocabIds.containsKey(r)) {
+                        local.add(new Merge(l, r, scores[id]));
+                    }
+                }
+                local.sort(java.util.Comparator.comparingInt((Merge m) -> vocabIds.get(m.left())).thenComparingInt(m -> vocabIds.get(m.right())));
+                merges.addAll(local);
+            }
+            merges.sort(java.util.Comparator.comparingDouble((Merge m) -> m.score()).reversed()); // stable, like Python's sorted
+            ArrayNode added = root.putArray("added_tokens");
+            ObjectNode model = json.createObjectNode();
+            model.put("type", "BPE");
+            model.putNull("dropout");
+            model.put("unk_token", "<unk>");
+            model.putNull("continuing_subword_prefix");
+            model.putNull("end_of_word_suffix");
+            model.put("fuse_unk", true);
+            model.put("byte_fallback", true);
+            ObjectNode vocab = model.putObject("vocab");
+            for (int i = 0; i < tokens.length; i++) {
+                vocab.put(tokens[i], i);
+                if (types[i] == TokenType.CONTROL || types[i] == TokenType.UNKNOWN) {
+                    ObjectNode t = added.addObject();
+                    t.put("id", i);
+                    t.put("content", tokens[i]);
+                    t.put("single_word", false);
+                    t.put("lstrip", false);
+                    t.put("rstrip", false);
+                    t.put("normalized", false);
+                    t.put("special", true);
+                }
+            }
+            ArrayNode m = model.putArray("merges");
+            merges.forEach(x -> m.add(x.left() + " " + x.right()));
+            ObjectNode normalizer = root.putObject("normalizer");
+            normalizer.put("type", "Sequence");
+            ArrayNode norms = normalizer.putArray("normalizers");
+            ObjectNode prepend = norms.addObject();
+            prepend.put("type", "Prepend");
+            prepend.put("prepend", "\u2581");
+            ObjectNode replace = norms.addObject();
+            replace.put("type", "Replace");
+            replace.putObject("pattern").put("String", " ");
+            replace.put("content", "\u2581");
+            root.putNull("pre_tokenizer");
+            root.putNull("post_processor");
+            ObjectNode decoder = root.putObject("decoder");
+            decoder.put("type", "Sequence");
+            ArrayNode decs = decoder.putArray("decoders");
+            ObjectNode d1 = decs.addObject();
+            d1.put("type", "Replace");
+            d1.putObject("pattern").put("String", "\u2581");
+            d1.put("content", " ");
+            decs.addObject().put("type", "ByteFallback");
+            decs.addObject().put("type", "Fuse");
+            root.set("model", model);
+        }
+        Path file = tmp.resolve("llama-tokenizer.json");
+        json.writeValue(file.toFile(), root);
+        return file;
+    }
+
+    @Test
+    void llamaTokenizerJsonGivesTheExpectedIdsInHuggingFaceAndInOurs() throws Exception {
+        Path file = llamaTokenizerJson();
+        VocabTestFiles cases = VocabTestFiles.read(SharedData.file("tokenizers/ggml-vocab-llama-spm.gguf"));
+        Tokenizer ours = HuggingFaceTokenizerLoader.load(file, null);
+        assertThat(ours.kind()).isEqualTo(TokenizerKind.SPM);
+        List<String> hfFailures = new ArrayList<>();
+        List<String> ourFailures = new ArrayList<>();
+        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.builder().optTokenizerPath(file).optAddSpecialTokens(false).build()) {
+            for (int i = 0; i < cases.texts().size(); i++) {
+                int[] expected = cases.expected().get(i);
+                int[] fromHf = Arrays.stream(hf.encode(cases.texts().get(i)).getIds()).mapToInt(v -> (int) v).toArray();
+                if (!Arrays.equals(fromHf, expected)) {
+                    hfFailures.add("#" + i + " hf " + Arrays.toString(fromHf) + " expected " + Arrays.toString(expected));
+                }
+                int[] fromOurs = ours.encode(cases.texts().get(i), false, false);
+                if (!Arrays.equals(fromOurs, expected)) {
+                    ourFailures.add("#" + i + " ours " + Arrays.toString(fromOurs) + " expected " + Arrays.toString(expected));
+                }
+            }
+        }
+        assertThat(hfFailures).as("the rebuilt tokenizer.json is faithful (Hugging Face tokenizers)").isEmpty();
+        assertThat(ourFailures).as("our tokenizer.json loader").isEmpty();
+        assertThat(ours.encode("Hi")[0]).as("BOS added like the GGUF tokenizer").isEqualTo(1);
+    }
+
     @Test
     void wordPieceTokenizerJsonOfAllMiniLmMatchesTheBertBgeVectors() throws Exception {
         // all-MiniLM-L6-v2 and bge-small share bert-base-uncased's 30,522-token vocabulary
