@@ -104,16 +104,43 @@ class DashboardTests {
     }
 
     @Test
-    void expectedMetricsFollowPrometheusNamingAndNameTheirService() {
+    void expectedMetricsFollowPrometheusNamingAndNameTheirServiceStateAndMeter() {
         Set<String> owners = new HashSet<>(Repo.servicePorts().keySet());
         owners.addAll(Set.of("all", "db-services"));
         Dashboards.expectedMetrics().forEach((name, rest) -> {
+            String[] columns = rest.split("\\s+");
             assertThat(name).matches("[a-z_:][a-z0-9_:]*");
-            assertThat(owners).as(name).contains(rest.split("\\s+")[0]);
-            if (name.startsWith("sextant_")) {
-                assertThat(rest).as(name + " names its Micrometer meter").containsPattern("(counter|timer|gauge) sextant\\.");
-            }
+            assertThat(owners).as(name).contains(columns[0]);
+            assertThat(columns[1]).as(name).isIn("exported", "pending");
+            assertThat(columns[2]).as(name).isIn("counter", "timer", "gauge", "summary");
+            String prometheusBase = columns[3].replaceAll("[,:]$", "").replace('.', '_');
+            assertThat(name).as("%s comes from meter %s", name, columns[3]).startsWith(prometheusBase);
         });
+    }
+
+    @Test
+    void exportedSextantMetersAreRegisteredInTheirServicesCode() throws Exception {
+        Map<String, String> missing = new java.util.TreeMap<>();
+        for (var entry : Dashboards.expectedMetrics().entrySet()) {
+            String[] columns = entry.getValue().split("\\s+");
+            if (!entry.getKey().startsWith("sextant_") || !columns[1].equals("exported")) {
+                continue;
+            }
+            String meter = "\"" + columns[3].replaceAll("[,:]$", "") + "\"";
+            try (Stream<Path> files = Files.walk(Repo.path(columns[0] + "/src/main/java"))) {
+                boolean found = files.filter(f -> f.toString().endsWith(".java")).anyMatch(f -> {
+                    try {
+                        return Files.readString(f).contains(meter);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                if (!found) {
+                    missing.put(entry.getKey(), columns[0] + " has no " + meter);
+                }
+            }
+        }
+        assertThat(missing).as("marked exported in " + Dashboards.EXPECTED_METRICS + " but not registered").isEmpty();
     }
 
     @Test

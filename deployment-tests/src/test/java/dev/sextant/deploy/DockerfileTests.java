@@ -62,11 +62,16 @@ class DockerfileTests {
         assertThat(cpu.base()).isEqualTo("eclipse-temurin:25-jre");
         assertThat(stages.getLast().name()).as("plain docker build gives the CPU image").isEqualTo("cpu");
         for (Stage stage : List.of(cpu, cuda)) {
-            assertThat(stage.body()).contains("/opt/sextant/lib/").contains("-Djava.library.path=/opt/sextant/lib")
+            assertThat(stage.body()).contains("/opt/sextant/lib/").contains("-Dsextant.native.path=/opt/sextant/lib")
                     .contains("install -d -o 10001 -g 10001 /models");
         }
         assertThat(cuda.body()).contains("COPY --from=eclipse-temurin:25-jre /opt/java/openjdk /opt/java/openjdk");
-        assertThat(dockerfile).contains("-DSEXTANT_CUDA=ON");
+        assertThat(dockerfile).contains("-DSEXTANT_CUDA=ON")
+                .contains("cp inference-service/target/classes/native/linux-x86_64/*.so /out/lib/");
+        assertThat(Repo.read("inference-service/pom.xml")).as("the Maven build puts the CPU engine there")
+                .contains("${project.build.outputDirectory}/native/linux-x86_64");
+        assertThat(Repo.read("inference-service/src/main/java/dev/sextant/inference/engine/NativeLibrary.java"))
+                .contains("\"sextant.native.path\"");
     }
 
     @Test
