@@ -40,6 +40,7 @@ RUN=$BUILD/tests/sx-cuda-run
 
 step "1. ops: CUDA vs C reference (NMSE)"
 if timeout 120 "$BUILD/tests/sx-test-ops"; then result ops PASS; else result ops FAIL; fi
+echo "--- kernel timings (informational)"; timeout 60 "$BUILD/tests/sx-test-ops" --bench
 
 step "2. stories260K greedy on the GPU vs stories260K.golden.json"
 python3 "$ROOT/scripts/gpu/golden_to_txt.py" "$MODELS/stories260K.golden.json" > /tmp/sx-golden.txt
@@ -56,6 +57,12 @@ fi
 
 step "3+4. generated BF16 Llama: logits vs PyTorch, decode benchmark vs HF transformers"
 if timeout 420 python3 "$ROOT/scripts/gpu/llama_check.py" --bin "$RUN" --out "$OUT" ${LLAMA_CHECK_ARGS:-}; then result llama PASS; else result llama FAIL; fi
+if [ -f /tmp/sextant-llama-bf16.gguf ]; then
+  G=/tmp/sextant-llama-bf16.gguf
+  echo "--- batch 1 without CUDA graphs (informational)"; SEXTANT_CUDA_GRAPHS=0 timeout 60 "$RUN" bench $G 1 128 | grep "batch 1"
+  echo "--- batch 1 without programmatic dependent launch (informational)"; SEXTANT_CUDA_PDL=0 timeout 60 "$RUN" bench $G 1 128 | grep "batch 1"
+  echo "--- time per part of a step, eager, events between parts (informational)"; SEXTANT_CUDA_PROFILE=1 timeout 60 "$RUN" bench $G 1,8,64 32 | grep profile
+fi
 
 echo; echo "SUMMARY ($(date -u +%T)): ${RESULTS[*]}"
 exit $FAILED
