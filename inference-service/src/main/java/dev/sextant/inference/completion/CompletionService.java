@@ -38,6 +38,10 @@ public class CompletionService {
         this.properties = properties;
     }
 
+    public ModelRegistry registry() {
+        return registry;
+    }
+
     public Started chat(ChatCompletionRequest r) {
         requireModel(r.model());
         if (r.messages() == null || r.messages().isEmpty()) {
@@ -97,7 +101,8 @@ public class CompletionService {
                 Boolean.TRUE.equals(r.ignoreEos()));
     }
 
-    private Started start(LoadedModel model, int[] tokens, SamplingParams sampling, Integer maxTokens, List<String> stop,
+    /** Starts a generation on a resolved model from prompt token ids (the Takeoff API and tests use this). */
+    public Started start(LoadedModel model, int[] tokens, SamplingParams sampling, Integer maxTokens, List<String> stop,
             boolean ignoreEos) {
         int max = maxTokens == null ? Integer.MAX_VALUE : maxTokens;
         if (max < 1) {
@@ -140,7 +145,7 @@ public class CompletionService {
                 presence == null ? 0f : presence, frequency == null ? 0f : frequency, seed, topLogprobs, logprobs);
     }
 
-    static List<String> stops(JsonNode stop) {
+    public static List<String> stops(JsonNode stop) {
         if (stop == null || stop.isNull()) {
             return List.of();
         }

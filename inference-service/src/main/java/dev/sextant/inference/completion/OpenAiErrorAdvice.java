@@ -17,6 +17,7 @@ import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
 
 import dev.sextant.inference.model.ModelLoadException;
 import dev.sextant.inference.model.ModelNotFoundException;
@@ -90,6 +91,12 @@ public class OpenAiErrorAdvice {
     @ExceptionHandler(IllegalArgumentException.class)
     ResponseEntity<Map<String, Object>> illegal(IllegalArgumentException e) {
         return error(HttpStatus.BAD_REQUEST, "invalid_request_error", null, "invalid_value", e.getMessage(), null);
+    }
+
+    /** The client went away mid-stream: nobody to answer, nothing to log as an error. */
+    @ExceptionHandler(AsyncRequestNotUsableException.class)
+    void clientGone(AsyncRequestNotUsableException e) {
+        log.debug("client disconnected: {}", e.getMessage());
     }
 
     @ExceptionHandler(Exception.class)

@@ -275,4 +275,32 @@ class ServingIT {
         assertThat(scheduler.runningCount()).isZero();
         assertThat(scheduler.freeKvBlocks()).isEqualTo(scheduler.totalKvBlocks());
     }
+
+    @Test
+    void takeoffGenerateAnswersByConsumerGroup() throws Exception {
+        HttpResponse<String> response = post("/generate", """
+                {"text": "Once upon a time", "consumer_group": "primary", "sampling_temperature": 0, "max_new_tokens": 10}""");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        HttpResponse<String> completion = post("/v1/completions", """
+                {"model": "stories260K", "prompt": "Once upon a time", "max_tokens": 10, "temperature": 0}""");
+        assertThat(JSON.readTree(response.body()).get("text").asString())
+                .isEqualTo(JSON.readTree(completion.body()).at("/choices/0/text").asString());
+    }
+
+    @Test
+    void takeoffGenerateStreamSendsTextEventsThenEnd() throws Exception {
+        HttpResponse<String> response = post("/generate_stream", """
+                {"text": "Once upon a time", "sampling_temperature": 0, "max_new_tokens": 10}""");
+        assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+        assertThat(response.body()).contains("event: message").endsWith("event: end\ndata: \n\n");
+    }
+
+    @Test
+    void takeoffUnknownConsumerGroupIsAProblemNamingTheField() throws Exception {
+        HttpResponse<String> response = post("/generate", """
+                {"text": "x", "consumer_group": "nobody"}""");
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+        assertThat(JSON.readTree(response.body()).get("field").asString()).isEqualTo("consumer_group");
+    }
 }
