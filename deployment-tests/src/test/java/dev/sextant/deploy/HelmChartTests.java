@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The chart, linted and rendered by Helm itself, with default values and with the GPU / production values. */
 class HelmChartTests {
 
-    private static final Set<String> STATELESS = Set.of("gateway-service", "retrieval-service", "ingestion-service",
+    /** Autoscaled by default; ingestion too once its upload spool is shared (production values). */
+    private static final Set<String> STATELESS = Set.of("gateway-service", "retrieval-service",
             "structured-output-service");
 
     static Stream<String> valuesSets() {
@@ -149,6 +150,20 @@ class HelmChartTests {
             assertThat(target.getSpec().getReplicas()).as("replicas left to the HPA").isNull();
         }
         assertThat(rendered.one(Deployment.class, "sextant-inference-service").getSpec().getReplicas()).isEqualTo(1);
+        assertThat(rendered.one(Deployment.class, "sextant-ingestion-service").getSpec().getReplicas()).isEqualTo(1);
+    }
+
+    @Test
+    void ingestionScalesOnlyWithASharedSpool() {
+        HelmChart.Rendered production = HelmChart.renderProduction();
+
+        production.one(HorizontalPodAutoscaler.class, "sextant-ingestion-service");
+        Volume spool = volume(pod(production.one(Deployment.class, "sextant-ingestion-service")), "spool");
+        assertThat(spool.getPersistentVolumeClaim().getClaimName()).isEqualTo("sextant-ingestion-spool");
+        assertThatThrownBy(() -> HelmChart.render(Map.of("services.ingestion.replicaCount", 3)))
+                .hasMessageContaining("services.ingestion.spool.existingClaim");
+        assertThatThrownBy(() -> HelmChart.render(Map.of("services.ingestion.autoscaling.enabled", true)))
+                .hasMessageContaining("ReadWriteMany");
     }
 
     @ParameterizedTest
