@@ -23,6 +23,14 @@ public final class Tokenizers {
     private Tokenizers() {
     }
 
+    /**
+     * The tokenizer of a Hugging Face model directory: {@code tokenizer.json}, with BOS/EOS flags from
+     * {@code tokenizer_config.json} when present.
+     */
+    public static Tokenizer fromHuggingFaceDirectory(Path dir) throws IOException {
+        return HuggingFaceTokenizerLoader.load(dir.resolve("tokenizer.json"), dir.resolve("tokenizer_config.json"));
+    }
+
     public static Tokenizer fromGguf(Path path) throws IOException {
         try (GgufFile gguf = GgufFile.open(path)) {
             return fromGguf(gguf);

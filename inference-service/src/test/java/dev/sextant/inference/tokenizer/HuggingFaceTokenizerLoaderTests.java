@@ -256,6 +256,19 @@ class HuggingFaceTokenizerLoaderTests {
     }
 
     @Test
+    void directoryLoadTakesBosFlagsFromTokenizerConfig() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("model"));
+        Files.move(gpt2TokenizerJson(), dir.resolve("tokenizer.json"));
+        Tokenizer plain = Tokenizers.fromHuggingFaceDirectory(dir);
+        assertThat(plain.encode("Hello")).containsExactly(plain.encode("Hello", false, false));
+        Files.writeString(dir.resolve("tokenizer_config.json"),
+                "{\"bos_token\": {\"content\": \"<|endoftext|>\"}, \"add_bos_token\": true, \"eos_token\": \"<|endoftext|>\"}");
+        Tokenizer withBos = Tokenizers.fromHuggingFaceDirectory(dir);
+        assertThat(withBos.encode("Hello")[0]).isEqualTo(50256);
+        assertThat(withBos.addsBos()).isTrue();
+    }
+
+    @Test
     void refusesUnigramModelsNamingTheFile() throws IOException {
         Path file = tmp.resolve("tokenizer.json");
         Files.writeString(file, "{\"model\":{\"type\":\"Unigram\",\"vocab\":[[\"a\",0.0]]}}");
