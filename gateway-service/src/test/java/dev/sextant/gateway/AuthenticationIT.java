@@ -140,4 +140,28 @@ class AuthenticationIT extends AbstractGatewayIT {
         assertThat(response.statusCode()).isEqualTo(403);
         assertThat(GatewayClient.json(response).get("error").get("type").asString()).isEqualTo("permission_error");
     }
+
+    @Test
+    void swaggerUiAggregatesEveryServicesOpenApiWithoutAKey() {
+        HttpResponse<String> config = client().get("/v3/api-docs/swagger-config", null);
+        assertThat(config.statusCode()).isEqualTo(200);
+        assertThat(config.body()).contains("/inference/v3/api-docs", "/retrieval/v3/api-docs", "/ingestion/v3/api-docs",
+                "/structured-output/v3/api-docs");
+        assertThat(client().get("/swagger-ui/index.html", null).statusCode()).isEqualTo(200);
+
+        HttpResponse<String> docs = client().get("/inference/v3/api-docs", null);
+
+        assertThat(docs.statusCode()).isEqualTo(200);
+        JsonNode echoed = GatewayClient.json(docs);
+        assertThat(echoed.get("path").asString()).as("rewritten to the service's own path").isEqualTo("/v3/api-docs");
+        assertThat(echoed.get("headers").has("x-sextant-tenant")).isFalse();
+    }
+
+    @Test
+    void prometheusNeedsTheAdminKey() {
+        assertThat(client().get("/actuator/prometheus", null).statusCode()).isEqualTo(401);
+        HttpResponse<String> metrics = client().get("/actuator/prometheus", GatewayClient.ADMIN_KEY);
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("resilience4j_circuitbreaker_state");
+    }
 }

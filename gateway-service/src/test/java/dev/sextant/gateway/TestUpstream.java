@@ -23,7 +23,7 @@ import tools.jackson.databind.json.JsonMapper;
  * <li>{@code POST /v1/chat/completions} with {@code "stream":true}: an SSE stream whose first event comes at
  * once and whose last (with {@code usage.total_tokens = 25}) comes {@value #STREAM_PAUSE_MS} ms later;
  * without it, a JSON completion with {@code usage.total_tokens = 7};</li>
- * <li>{@code /v1/rag/slow}: answers after 3 s.</li>
+ * <li>{@code /v1/ingestion/slow}: answers after 6 s.</li>
  * </ul>
  */
 public final class TestUpstream {
@@ -84,8 +84,8 @@ public final class TestUpstream {
                 stream(exchange);
                 return;
             }
-            if (path.equals("/v1/rag/slow")) {
-                sleep(3000);
+            if (path.equals("/v1/ingestion/slow")) {
+                sleep(6000);
             }
             Map<String, Object> echo = new LinkedHashMap<>();
             echo.put("method", exchange.getRequestMethod());

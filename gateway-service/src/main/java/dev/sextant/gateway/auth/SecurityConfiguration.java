@@ -100,7 +100,7 @@ class SecurityConfiguration {
                 .build();
     }
 
-    private static ReactiveAuthenticationManager authenticationManager(ApiKeyService keys, AuthProperties properties,
+    static ReactiveAuthenticationManager authenticationManager(ApiKeyService keys, AuthProperties properties,
             ReactiveJwtDecoder decoder) {
         ReactiveAuthenticationManager jwt = null;
         if (properties.jwt().enabled()) {

@@ -3,6 +3,8 @@ package dev.sextant.gateway.usage;
 import java.time.Duration;
 
 import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
 import org.springframework.cloud.gateway.filter.NettyWriteResponseFilter;
@@ -35,6 +37,8 @@ import reactor.core.publisher.Mono;
 public class UsageFilter implements GlobalFilter, Ordered {
 
     public static final String TOKENS_ATTRIBUTE = UsageFilter.class.getName() + ".tokens";
+    private static final String RECORDED_ATTRIBUTE = UsageFilter.class.getName() + ".recorded";
+    private static final Logger log = LoggerFactory.getLogger(UsageFilter.class);
 
     private final TokenQuota quota;
     private final MeterRegistry meters;
@@ -75,7 +79,9 @@ public class UsageFilter implements GlobalFilter, Ordered {
             UsageScanner scanner = scanner();
             Flux<DataBuffer> flux = Flux.from(body);
             if (scanner != null) {
-                flux = flux.doOnNext(scanner::accept).doFinally(signal -> record(scanner));
+                // doOnComplete/doOnCancel, not doFinally: the count must be in place before the access log line.
+                flux = flux.doOnNext(scanner::accept).doOnComplete(() -> record(scanner))
+                        .doOnCancel(() -> record(scanner)).doOnError(e -> record(scanner));
             }
             return super.writeWith(flux.timeout(idleTimeout));
         }
@@ -86,7 +92,8 @@ public class UsageFilter implements GlobalFilter, Ordered {
             Flux<Publisher<? extends DataBuffer>> flux = Flux.from(body).map(chunk -> chunk);
             if (scanner != null) {
                 flux = flux.<Publisher<? extends DataBuffer>>map(chunk -> Flux.from(chunk).doOnNext(scanner::accept))
-                        .doFinally(signal -> record(scanner));
+                        .doOnComplete(() -> record(scanner)).doOnCancel(() -> record(scanner))
+                        .doOnError(e -> record(scanner));
             }
             return super.writeAndFlushWith(flux.timeout(idleTimeout));
         }
@@ -109,6 +116,9 @@ public class UsageFilter implements GlobalFilter, Ordered {
         }
 
         private void record(UsageScanner scanner) {
+            if (exchange.getAttributes().putIfAbsent(RECORDED_ATTRIBUTE, Boolean.TRUE) != null) {
+                return;
+            }
             Long tokens = scanner.tokens();
             if (tokens == null || tokens <= 0) {
                 return;
@@ -120,7 +130,10 @@ public class UsageFilter implements GlobalFilter, Ordered {
                     .tag("route", routeId)
                     .register(meters)
                     .increment(tokens);
-            quota.record(principal.keyId(), tokens).subscribe();
+            quota.record(principal.keyId(), tokens)
+                    .doOnError(e -> log.warn("Could not count {} tokens for key {}: {}", tokens, principal.keyId(), e.toString()))
+                    .onErrorComplete()
+                    .subscribe();
         }
     }
 
