@@ -86,6 +86,19 @@ public final class SciFactEvaluation {
         System.out.printf("SciFact: %d documents, %d queries with dev qrels; machine: %d cores, %s %s; model all-MiniLM-L6-v2 (ONNX Runtime, %d threads)%n",
                 corpus.size(), queries.size(), threads, System.getProperty("os.name"), System.getProperty("java.version"), threads);
 
+        // Stage 1, cheap: lexical only (documents carry random vectors), so BM25 vs ts_rank prints within a minute.
+        java.util.Random random = new java.util.Random(7);
+        List<float[]> randomVectors = new ArrayList<>();
+        for (int i = 0; i < corpus.size(); i++) {
+            float[] v = new float[384];
+            for (int j = 0; j < v.length; j++) {
+                v[j] = (float) random.nextGaussian();
+            }
+            randomVectors.add(v);
+        }
+        runOnStores(corpus, randomVectors, queries, Map.of(), qrels);
+
+        // Stage 2: MiniLM embeddings (resumable cache), then every mode.
         List<float[]> docVectors;
         Map<String, float[]> queryVectors = new HashMap<>();
         try (OnnxMiniLm model = new OnnxMiniLm(threads)) {
@@ -99,10 +112,15 @@ public final class SciFactEvaluation {
                 }
             }
         }
+        runOnStores(corpus, docVectors, queries, queryVectors, qrels);
+        System.exit(0);
+    }
 
+    private static void runOnStores(List<Doc> corpus, List<float[]> vectors, Map<String, String> queries,
+            Map<String, float[]> queryVectors, Map<String, Set<String>> qrels) throws Exception {
         Path luceneDir = Files.createTempDirectory("scifact-lucene");
         try (LuceneStore lucene = new LuceneStore(luceneDir, 16, 100)) {
-            evaluate("lucene", lucene, corpus, docVectors, queries, queryVectors, qrels);
+            evaluate("lucene", lucene, corpus, vectors, queries, queryVectors, qrels);
         }
         String url = System.getenv("SEXTANT_TEST_RETRIEVAL_DB_URL");
         if (url == null || url.isBlank()) {
@@ -114,9 +132,8 @@ public final class SciFactEvaluation {
         config.setUsername(System.getenv().getOrDefault("SEXTANT_TEST_DB_USER", "sextant"));
         config.setPassword(System.getenv().getOrDefault("SEXTANT_TEST_DB_PASSWORD", "sextant"));
         try (HikariDataSource ds = new HikariDataSource(config)) {
-            evaluate("pgvector", PgVectorStores.open(ds, 16, 64), corpus, docVectors, queries, queryVectors, qrels);
+            evaluate("pgvector", PgVectorStores.open(ds, 16, 64), corpus, vectors, queries, queryVectors, qrels);
         }
-        System.exit(0);
     }
 
     private static void evaluate(String name, ChunkStore store, List<Doc> corpus, List<float[]> vectors,
@@ -133,8 +150,11 @@ public final class SciFactEvaluation {
         System.out.printf("%n[%s] indexed %d documents in %.1f s (one transaction / commit per document)%n", name,
                 corpus.size(), (System.nanoTime() - t0) / 1e9);
         // warm-up
+        boolean dense = !queryVectors.isEmpty();
         for (String q : queries.keySet().stream().limit(10).toList()) {
-            store.dense(tenant, c, queryVectors.get(q), 100, Filter.NONE, 100);
+            if (dense) {
+                store.dense(tenant, c, queryVectors.get(q), 100, Filter.NONE, 100);
+            }
             store.lexical(tenant, c, queries.get(q), 100, Filter.NONE);
         }
         Map<String, List<Double>> ndcg = new LinkedHashMap<>();
@@ -143,15 +163,19 @@ public final class SciFactEvaluation {
         for (var q : queries.entrySet()) {
             Set<String> relevant = qrels.get(q.getKey());
             long a = System.nanoTime();
-            List<ScoredChunk> dense = store.dense(tenant, c, queryVectors.get(q.getKey()), 100, Filter.NONE, 100);
+            List<ScoredChunk> denseHits = dense ? store.dense(tenant, c, queryVectors.get(q.getKey()), 100, Filter.NONE, 100) : List.of();
             long b = System.nanoTime();
             List<ScoredChunk> lexical = store.lexical(tenant, c, q.getValue(), 100, Filter.NONE);
             long d = System.nanoTime();
-            List<Hit> hybrid = ReciprocalRankFusion.fuse(dense, lexical, 60, 100);
+            List<Hit> hybrid = ReciprocalRankFusion.fuse(denseHits, lexical, 60, 100);
             long e = System.nanoTime();
-            record(ndcg, recall, latency, "dense", dense.stream().map(h -> h.chunk().documentId()).toList(), relevant, (b - a) / 1e6);
+            if (dense) {
+                record(ndcg, recall, latency, "dense", denseHits.stream().map(h -> h.chunk().documentId()).toList(), relevant, (b - a) / 1e6);
+            }
             record(ndcg, recall, latency, "lexical", lexical.stream().map(h -> h.chunk().documentId()).toList(), relevant, (d - b) / 1e6);
-            record(ndcg, recall, latency, "hybrid", hybrid.stream().map(h -> h.chunk().documentId()).toList(), relevant, (e - a) / 1e6);
+            if (dense) {
+                record(ndcg, recall, latency, "hybrid", hybrid.stream().map(h -> h.chunk().documentId()).toList(), relevant, (e - a) / 1e6);
+            }
         }
         System.out.printf("[%s] %-8s %8s %10s %9s %9s%n", name, "mode", "nDCG@10", "recall@100", "p50 ms", "p99 ms");
         for (String mode : ndcg.keySet()) {
@@ -188,49 +212,55 @@ public final class SciFactEvaluation {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
     }
 
+    /**
+     * Embeds the corpus shortest first in batches of 32, appending each batch (index, vector) to
+     * target/scifact-minilm.bin so that an interrupted run resumes where it stopped.
+     */
     private static List<float[]> corpusEmbeddings(OnnxMiniLm model, List<Doc> corpus) throws Exception {
         Path cache = Path.of("target/scifact-minilm.bin");
+        float[][] vectors = new float[corpus.size()][];
+        int cached = 0;
         if (Files.exists(cache)) {
             try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(cache)))) {
-                int n = in.readInt();
-                int dim = in.readInt();
-                if (n == corpus.size()) {
-                    List<float[]> vectors = new ArrayList<>(n);
-                    for (int i = 0; i < n; i++) {
-                        float[] v = new float[dim];
-                        for (int j = 0; j < dim; j++) {
-                            v[j] = in.readFloat();
-                        }
-                        vectors.add(v);
+                while (in.available() > 0) {
+                    int index = in.readInt();
+                    float[] v = new float[384];
+                    for (int j = 0; j < v.length; j++) {
+                        v[j] = in.readFloat();
                     }
-                    System.out.println("corpus embeddings read from " + cache);
-                    return vectors;
+                    vectors[index] = v;
+                    cached++;
                 }
+            } catch (java.io.EOFException truncated) {
+                // the last record was cut short by an interruption; it is embedded again
             }
         }
         Integer[] order = new Integer[corpus.size()];
         Arrays.setAll(order, i -> i);
         Arrays.sort(order, Comparator.comparingInt(i -> corpus.get(i).title().length() + corpus.get(i).text().length()));
-        float[][] vectors = new float[corpus.size()][];
+        List<Integer> todo = Arrays.stream(order).filter(i -> vectors[i] == null).toList();
+        System.out.printf("corpus embeddings: %d cached, %d to compute%n", cached, todo.size());
         long t0 = System.nanoTime();
-        for (int i = 0; i < order.length; i += 32) {
-            List<Integer> batch = Arrays.asList(order).subList(i, Math.min(order.length, i + 32));
-            List<float[]> out = model.embed(batch.stream().map(k -> corpus.get(k).title() + " " + corpus.get(k).text()).toList());
-            for (int j = 0; j < batch.size(); j++) {
-                vectors[batch.get(j)] = out.get(j);
-            }
-        }
-        System.out.printf("embedded %d documents in %.1f s%n", corpus.size(), (System.nanoTime() - t0) / 1e9);
         Files.createDirectories(cache.getParent());
-        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(cache)))) {
-            out.writeInt(vectors.length);
-            out.writeInt(vectors[0].length);
-            for (float[] v : vectors) {
-                for (float x : v) {
-                    out.writeFloat(x);
+        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(cache,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND)))) {
+            for (int i = 0; i < todo.size(); i += 32) {
+                List<Integer> batch = todo.subList(i, Math.min(todo.size(), i + 32));
+                List<float[]> embedded = model.embed(batch.stream().map(k -> corpus.get(k).title() + " " + corpus.get(k).text()).toList());
+                for (int j = 0; j < batch.size(); j++) {
+                    vectors[batch.get(j)] = embedded.get(j);
+                    out.writeInt(batch.get(j));
+                    for (float x : embedded.get(j)) {
+                        out.writeFloat(x);
+                    }
+                }
+                out.flush();
+                if ((i / 32) % 10 == 0) {
+                    System.out.printf("  embedded %d / %d (%.0f s)%n", i + batch.size(), todo.size(), (System.nanoTime() - t0) / 1e9);
                 }
             }
         }
+        System.out.printf("embedded %d documents in %.1f s%n", todo.size(), (System.nanoTime() - t0) / 1e9);
         return List.of(vectors);
     }
 }
