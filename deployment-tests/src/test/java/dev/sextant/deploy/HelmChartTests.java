@@ -199,12 +199,13 @@ class HelmChartTests {
     }
 
     @Test
-    void internalServicesStayClusterIpEvenWhenAskedOtherwise() {
-        HelmChart.Rendered rendered = HelmChart.render(Map.of(
-                "services.retrieval.service.type", "LoadBalancer", "services.gateway.service.type", "LoadBalancer"));
+    void onlyTheGatewayServiceTypeCanBeChanged() {
+        assertThatThrownBy(() -> HelmChart.render(Map.of("services.retrieval.service.type", "LoadBalancer")))
+                .hasMessageContaining("/services/retrieval");
+        HelmChart.Rendered rendered = HelmChart.render(Map.of("services.gateway.service.type", "LoadBalancer"));
 
-        assertThat(rendered.one(Service.class, "sextant-retrieval-service").getSpec().getType()).isEqualTo("ClusterIP");
         assertThat(rendered.one(Service.class, "sextant-gateway-service").getSpec().getType()).isEqualTo("LoadBalancer");
+        assertThat(rendered.one(Service.class, "sextant-retrieval-service").getSpec().getType()).isEqualTo("ClusterIP");
     }
 
     @Test
@@ -290,9 +291,15 @@ class HelmChartTests {
     }
 
     @Test
-    void unknownModelCacheTypeFailsTheRenderNamingTheValue() {
+    void unknownModelCacheTypeFailsTheSchemaCheck() {
         assertThatThrownBy(() -> HelmChart.render(Map.of("services.inference.modelCache.type", "nfs")))
-                .hasMessageContaining("services.inference.modelCache.type").hasMessageContaining("nfs");
+                .hasMessageContaining("/services/inference/modelCache/type");
+    }
+
+    @Test
+    void misspelledValueFailsTheSchemaCheckInsteadOfBeingIgnored() {
+        assertThatThrownBy(() -> HelmChart.render(Map.of("services.inference.gpu.enable", true)))
+                .hasMessageContaining("/services/inference/gpu").hasMessageContaining("enable");
     }
 
     @Test
