@@ -72,13 +72,36 @@ __global__ void __launch_bounds__(SX_MV_WARPS * 32) mv_kernel(const sx_mv_args a
     if (NC == 1) { /* stage the (normalised) token row in shared memory */
         const float *x = a.x + (size_t)(a.x_rows ? a.x_rows[0] : 0) * a.x_stride;
         float rs = 1.f;
-        if (NORM) {
-            float ss = 0.f;
-            for (int i = threadIdx.x; i < K; i += blockDim.x) { float v = x[i]; ss += v * v; }
-            ss = block_sum(ss, red);
-            rs = rsqrtf(ss / (float)K + a.eps);
+        constexpr int MV = 8; /* float4 per thread held in registers: one memory round trip for K <= 8192 */
+        if (K % 4 == 0 && K <= MV * 4 * SX_MV_WARPS * 32) {
+            float4 v[MV];
+#pragma unroll
+            for (int k = 0; k < MV; k++) { int i = (threadIdx.x + k * SX_MV_WARPS * 32) * 4; v[k] = i < K ? *(const float4 *)(x + i) : make_float4(0, 0, 0, 0); }
+            if (NORM) {
+                float ss = 0.f;
+#pragma unroll
+                for (int k = 0; k < MV; k++) ss += v[k].x * v[k].x + v[k].y * v[k].y + v[k].z * v[k].z + v[k].w * v[k].w;
+                ss = block_sum(ss, red);
+                rs = rsqrtf(ss / (float)K + a.eps);
+            }
+#pragma unroll
+            for (int k = 0; k < MV; k++) {
+                int i = (threadIdx.x + k * SX_MV_WARPS * 32) * 4;
+                if (i < K) {
+                    float4 o = v[k];
+                    if (NORM) { float4 g = *(const float4 *)(a.norm_w + i); o.x *= rs * g.x; o.y *= rs * g.y; o.z *= rs * g.z; o.w *= rs * g.w; }
+                    *(float4 *)(smem + i) = o;
+                }
+            }
+        } else {
+            if (NORM) {
+                float ss = 0.f;
+                for (int i = threadIdx.x; i < K; i += blockDim.x) { float v = x[i]; ss += v * v; }
+                ss = block_sum(ss, red);
+                rs = rsqrtf(ss / (float)K + a.eps);
+            }
+            for (int i = threadIdx.x; i < K; i += blockDim.x) smem[i] = NORM ? x[i] * rs * a.norm_w[i] : x[i];
         }
-        for (int i = threadIdx.x; i < K; i += blockDim.x) smem[i] = NORM ? x[i] * rs * a.norm_w[i] : x[i];
         __syncthreads();
         xp[0] = smem;
     } else {

@@ -13,7 +13,13 @@ __global__ void rmsnorm_kernel(const float *x, int x_stride, const int *rows, in
     int k = blockIdx.x;
     const float *xr = x + (size_t)(rows ? rows[k] : k) * x_stride;
     float ss = 0.f;
-    for (int i = threadIdx.x; i < dim; i += blockDim.x) ss += xr[i] * xr[i];
+    if (dim % 4 == 0 && dim <= 8 * 4 * 256) { /* all loads in flight at once */
+        float4 v[8];
+#pragma unroll
+        for (int k = 0; k < 8; k++) { int i = (threadIdx.x + k * 256) * 4; v[k] = i < dim ? *(const float4 *)(xr + i) : make_float4(0, 0, 0, 0); }
+#pragma unroll
+        for (int k = 0; k < 8; k++) ss += v[k].x * v[k].x + v[k].y * v[k].y + v[k].z * v[k].z + v[k].w * v[k].w;
+    } else for (int i = threadIdx.x; i < dim; i += blockDim.x) ss += xr[i] * xr[i];
     ss = block_sum(ss, red);
     float rs = rsqrtf(ss / (float)dim + eps);
     for (int i = threadIdx.x; i < dim; i += blockDim.x) store_as(y, (size_t)k * y_stride + i, xr[i] * rs * w[i], out_type);

@@ -402,27 +402,51 @@ static void test_sampling(int V) {
 
 static void bench_kernels() {
     const int dim = 2048, nff = 5632, V = 32000, qd = 2048, kvd = 512;
-    struct shape { const char *name; int rows, K, ep; } shapes[] = {
-        { "qkv 3072x2048", qd + 2 * kvd, dim, EP_STORE }, { "o 2048x2048", dim, qd, EP_RESID },
-        { "gate|up 11264x2048", 2 * nff, dim, EP_SWIGLU }, { "down 2048x5632", dim, nff, EP_RESID }, { "lm_head 32000x2048", V, dim, EP_STORE } };
-    size_t maxb = (size_t)V * dim * 2;
-    uint8_t *w; float *x, *y; CHECK(cudaMalloc(&w, maxb)); CHECK(cudaMalloc(&x, sizeof(float) * 8 * nff)); CHECK(cudaMalloc(&y, sizeof(float) * 8 * V));
-    CHECK(cudaMemset(w, 0, maxb)); CHECK(cudaMemset(x, 0, sizeof(float) * 8 * nff)); CHECK(cudaMemset(y, 0, sizeof(float) * 8 * V));
+    struct shape { const char *name; int rows, K, ep; bool norm; } shapes[] = {
+        { "qkv 3072x2048 +norm,rope,kv", qd + 2 * kvd, dim, EP_QKV, true }, { "o 2048x2048 +resid", dim, qd, EP_RESID, false },
+        { "gate|up 11264x2048 +norm,swiglu", 2 * nff, dim, EP_SWIGLU, true }, { "down 2048x5632 +resid", dim, nff, EP_RESID, false },
+        { "lm_head 32000x2048 +norm", V, dim, EP_STORE, true } };
+    /* weights cycle through a 1 GiB pool so that every launch streams from HBM, as in a real decode step */
+    const size_t pool = (size_t)1 << 30;
+    uint8_t *w; float *x, *y, *nw, *inv; __half *kc, *vc; int *pos, *cells;
+    CHECK(cudaMalloc(&w, pool)); CHECK(cudaMemset(w, 0, pool));
+    CHECK(cudaMalloc(&x, sizeof(float) * 8 * nff)); CHECK(cudaMalloc(&y, sizeof(float) * 8 * V)); CHECK(cudaMalloc(&nw, sizeof(float) * nff)); CHECK(cudaMalloc(&inv, 256));
+    CHECK(cudaMemset(x, 0, sizeof(float) * 8 * nff)); CHECK(cudaMemset(y, 0, sizeof(float) * 8 * V)); CHECK(cudaMemset(nw, 0, sizeof(float) * nff)); CHECK(cudaMemset(inv, 0, 256));
+    CHECK(cudaMalloc(&kc, 16 * kvd * 2)); CHECK(cudaMalloc(&vc, 16 * kvd * 2));
+    std::vector<int> hp(8, 100), hc(8); for (int i = 0; i < 8; i++) hc[i] = i; pos = dev(hp); cells = dev(hc);
     cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
-    for (auto &sh : shapes) {
-        for (int ks = 1; ks <= 8; ks *= 2) {
-            sx_mv_args a; memset(&a, 0, sizeof a);
-            a.w = w; a.type = T_BF16; a.K = sh.K; a.rows = sh.rows; a.row_bytes = (size_t)sh.K * 2; a.n_pairs = sx_mv_pairs(sh.ep, sh.rows);
-            a.x = x; a.x_stride = sh.K; a.y = y; a.y_stride = sh.rows; a.n_tok = 1; a.ks = ks;
-            for (int i = 0; i < 5; i++) CHECK(sx_mv_launch(a, sh.ep, false, 0));
-            const int reps = 50;
-            cudaEventRecord(e0);
-            for (int i = 0; i < reps; i++) sx_mv_launch(a, sh.ep, false, 0);
-            cudaEventRecord(e1); cudaEventSynchronize(e1);
-            float ms; cudaEventElapsedTime(&ms, e0, e1);
-            double us = ms * 1e3 / reps, gbs = (double)sh.rows * sh.K * 2 / (us * 1e-6) / 1e9;
-            printf("  bench matvec bf16 %-20s ks=%d: %7.2f us  %6.0f GB/s\n", sh.name, ks, us, gbs);
-        }
+    double tot1 = 0, tot8 = 0;
+    for (int nt : { 1, 8 }) for (auto &sh : shapes) for (int ks : { 1, 2 }) {
+        sx_mv_args a; memset(&a, 0, sizeof a);
+        const size_t mb = (size_t)sh.rows * sh.K * 2, copies = pool / mb;
+        a.type = T_BF16; a.K = sh.K; a.rows = sh.rows; a.row_bytes = (size_t)sh.K * 2; a.n_pairs = sx_mv_pairs(sh.ep, sh.rows);
+        a.x = x; a.x_stride = sh.K; a.y = y; a.y_stride = sh.ep == EP_QKV ? qd : sh.rows; a.n_tok = nt; a.ks = ks;
+        a.norm_w = nw; a.eps = 1e-5f; a.q_dim = qd; a.kv_dim = kvd; a.head_dim = 64; a.inv_freq = inv; a.pos = pos; a.cells = cells; a.kc = kc; a.vc = vc;
+        bool norm = sh.norm && nt == 1;
+        const int reps = 60;
+        for (int i = 0; i < 4; i++) { a.w = w + (i % copies) * mb; CHECK(sx_mv_launch(a, sh.ep, norm, 0)); }
+        cudaEventRecord(e0);
+        for (int i = 0; i < reps; i++) { a.w = w + (i % copies) * mb; sx_mv_launch(a, sh.ep, norm, 0); }
+        cudaEventRecord(e1); cudaEventSynchronize(e1);
+        CHECK(cudaGetLastError());
+        float ms; cudaEventElapsedTime(&ms, e0, e1);
+        double us = ms * 1e3 / reps, gbs = (double)mb / (us * 1e-6) / 1e9;
+        printf("  bench matvec bf16 tokens=%d %-32s ks=%d: %7.2f us  %6.0f GB/s (cold weights)\n", nt, sh.name, ks, us, gbs);
+        if (ks == 2) { if (nt == 1) tot1 += us; else tot8 += us; }
+    }
+    printf("  bench matvec per layer+lm_head/16 (ks=2): 1 token %.1f us, 8 tokens %.1f us\n", tot1, tot8);
+    cudaFree(w); cudaFree(x); cudaFree(y); cudaFree(nw); cudaFree(inv); cudaFree(kc); cudaFree(vc); cudaFree(pos); cudaFree(cells);
+    /* rmsnorm of 8 rows (the multi-token paths normalise first) */
+    {
+        float *xx, *yy, *ww; CHECK(cudaMalloc(&xx, 4 * 8 * dim)); CHECK(cudaMalloc(&yy, 4 * 8 * dim)); CHECK(cudaMalloc(&ww, 4 * dim));
+        CHECK(cudaMemset(xx, 0, 4 * 8 * dim)); CHECK(cudaMemset(ww, 0, 4 * dim));
+        for (int i = 0; i < 3; i++) CHECK(sx_rmsnorm(xx, dim, NULL, 8, dim, ww, 1e-5f, yy, dim, T_F32, 0));
+        cudaEventRecord(e0);
+        for (int i = 0; i < 50; i++) sx_rmsnorm(xx, dim, NULL, 8, dim, ww, 1e-5f, yy, dim, T_F32, 0);
+        cudaEventRecord(e1); cudaEventSynchronize(e1);
+        float ms; cudaEventElapsedTime(&ms, e0, e1);
+        printf("  bench rmsnorm 8x2048: %.2f us\n", ms * 1e3 / 50);
+        cudaFree(xx); cudaFree(yy); cudaFree(ww);
     }
     /* decode attention: 1 row and 64 rows at context 264, 32/8 heads, hd 64 */
     for (int nrow : { 1, 64 }) for (int ctx : { 264, 2048 }) {
@@ -449,7 +473,6 @@ static void bench_kernels() {
         printf("  bench attention rows=%d ctx=%d splits=%d: %.2f us\n", nrow, ctx, ns, ms * 1e3 / 20);
         cudaFree(kc); cudaFree(vc); cudaFree(q); cudaFree(o); cudaFree(po); cudaFree(pml); cudaFree(pos); cudaFree(seq); cudaFree(bt);
     }
-    cudaFree(w); cudaFree(x); cudaFree(y);
 }
 
 int main(int argc, char **argv) {
