@@ -20,6 +20,13 @@ final class TokenTables {
         this.contextDependent = contextDependent;
     }
 
+    private static final java.util.Map<byte[][], TokenTrie> TRIES = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** One trie per vocabulary instance (the service keeps vocabularies cached per model). */
+    private static TokenTrie trie(Vocabulary vocab) {
+        return TRIES.computeIfAbsent(vocab.tokens(), k -> new TokenTrie(vocab));
+    }
+
     static boolean denser(int count, int vocabSize) {
         return (long) count * 32 > (long) vocabSize;
     }
@@ -30,25 +37,44 @@ final class TokenTables {
      * @param deadlineNanos {@link System#nanoTime()} after which the build throws {@link GrammarException}
      */
     static TokenTables build(Grammar g, Vocabulary vocab, long deadlineNanos) {
-        TokenTrie trie = new TokenTrie(vocab);
+        TokenTrie trie = trie(vocab);
         StackMachine m = new StackMachine(g);
         int n = g.stateCount();
         int[][] list = new int[n][];
         long[][] mask = new long[n][];
         int[][] ctx = new int[n][];
-        Walk walk = new Walk(trie, m, vocab.size());
+        Walk walk = new Walk(trie, m, vocab.size(), g);
+        int maxLen = 1;
+        for (byte[] t : vocab.tokens()) {
+            maxLen = Math.max(maxLen, t.length);
+        }
+        int[] cls = localClasses(g, maxLen + 1);
+        int[] representative = new int[n];
+        Arrays.fill(representative, -1);
         for (int s = 0; s < n; s++) {
             if (!g.hasBytes[s]) {
                 continue;
             }
+            int rep = representative[cls[s]];
+            if (rep >= 0) { // same behaviour for every string up to the longest token: same tables
+                list[s] = list[rep];
+                mask[s] = mask[rep];
+                ctx[s] = ctx[rep];
+                continue;
+            }
+            representative[cls[s]] = s;
             if (System.nanoTime() > deadlineNanos) {
                 throw new GrammarException("token tables exceed the compile-time budget after " + s + " of " + n + " states");
             }
-            m.reset();
-            m.pushTop(m.newFrame(s, g.isPushdown() ? StackMachine.NOPOP : StackMachine.BOTTOM));
             walk.accepted = 0;
             walk.contextual = 0;
-            walk.dfs(0, 0, 1, false);
+            if (g.isPushdown()) {
+                m.reset();
+                m.pushTop(m.newFrame(s, StackMachine.NOPOP));
+                walk.dfs(0, 0, 1, false);
+            } else {
+                walk.dfsDfa(0, s);
+            }
             int[] acc = Arrays.copyOf(walk.acceptedIds, walk.accepted);
             Arrays.sort(acc);
             if (denser(acc.length, vocab.size())) {
@@ -67,6 +93,51 @@ final class TokenTables {
         return new TokenTables(list, mask, ctx);
     }
 
+    /**
+     * Partition refinement, {@code depth} rounds: states in one class behave alike on every byte string up to
+     * {@code depth} long (same edges into same classes, same accept flag, same calls), so they accept the same
+     * tokens. The many string-body states of a schema collapse this way.
+     */
+    static int[] localClasses(Grammar g, int depth) {
+        int n = g.stateCount();
+        int[] cls = new int[n];
+        java.util.HashMap<java.util.List<Integer>, Integer> ids = new java.util.HashMap<>();
+        for (int s = 0; s < n; s++) {
+            java.util.List<Integer> sig = new java.util.ArrayList<>();
+            sig.add(g.accept[s] ? 1 : 0);
+            for (int c = g.callOffset[s]; c < g.callOffset[s + 1]; c++) {
+                sig.add(g.callRule[c]);
+                sig.add(-1 - g.callReturn[c]); // return states kept exact: what follows a call is beyond the token
+            }
+            cls[s] = ids.computeIfAbsent(sig, k -> ids.size());
+        }
+        for (int round = 0; round < depth; round++) {
+            ids.clear();
+            int[] next = new int[n];
+            for (int s = 0; s < n; s++) {
+                java.util.List<Integer> sig = new java.util.ArrayList<>(260);
+                sig.add(cls[s]);
+                int prev = Integer.MIN_VALUE;
+                for (int b = 0; b < 256; b++) {
+                    int t = g.byteNext[s * 256 + b];
+                    int c = t < 0 ? -1 : cls[t];
+                    if (c != prev || b == 0) {
+                        sig.add(b);
+                        sig.add(c);
+                        prev = c;
+                    }
+                }
+                next[s] = ids.computeIfAbsent(sig, k -> ids.size());
+            }
+            boolean stable = ids.size() == java.util.Arrays.stream(cls).distinct().count();
+            cls = next;
+            if (stable) {
+                break;
+            }
+        }
+        return cls;
+    }
+
     private static final class Walk {
         final TokenTrie trie;
         final StackMachine m;
@@ -75,11 +146,34 @@ final class TokenTables {
         int accepted;
         int contextual;
 
-        Walk(TokenTrie trie, StackMachine m, int vocabSize) {
+        final int[] byteNext;
+        final boolean[] accept;
+        final boolean[] hasBytes;
+
+        Walk(TokenTrie trie, StackMachine m, int vocabSize, Grammar g) {
             this.trie = trie;
             this.m = m;
+            this.byteNext = g.byteNext;
+            this.accept = g.accept;
+            this.hasBytes = g.hasBytes;
             this.acceptedIds = new int[vocabSize];
             this.contextIds = new int[vocabSize];
+        }
+
+        /** The DFA case: one state instead of a set of stacks; accepts exactly what {@code Matcher.accept} does. */
+        void dfsDfa(int node, int state) {
+            for (int c = trie.firstChild[node]; c >= 0; c = trie.nextSibling[c]) {
+                int t = byteNext[state * 256 + trie.label[c]];
+                if (t < 0 || !(hasBytes[t] || accept[t])) {
+                    continue;
+                }
+                for (int tok = trie.firstToken[c]; tok >= 0; tok = trie.nextToken[tok]) {
+                    acceptedIds[accepted++] = tok;
+                }
+                if (hasBytes[t] && trie.firstChild[c] >= 0) {
+                    dfsDfa(c, t);
+                }
+            }
         }
 
         void dfs(int node, int from, int to, boolean needContext) {

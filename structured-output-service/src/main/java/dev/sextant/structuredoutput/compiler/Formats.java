@@ -51,8 +51,17 @@ final class Formats {
         return PATTERNS.keySet();
     }
 
-    /** The char automaton of a format, or null when the format is not supported. */
+    private static final Map<String, Automaton> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The char automaton of a format (built once, returned as a copy), or null when the format is not supported. */
     static Automaton automaton(String format) {
+        if (!PATTERNS.containsKey(format)) {
+            return null;
+        }
+        return CACHE.computeIfAbsent(format, Formats::build).clone();
+    }
+
+    private static Automaton build(String format) {
         if (format.equals("hostname")) {
             return hostname();
         }

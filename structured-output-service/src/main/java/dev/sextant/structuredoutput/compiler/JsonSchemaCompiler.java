@@ -60,6 +60,8 @@ public final class JsonSchemaCompiler {
             "http://json-schema.org/draft-07/schema", "https://json-schema.org/draft-07/schema");
     private static final List<String> ALL_TYPES = List.of("null", "boolean", "object", "array", "string", "number", "integer");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, Automaton> FORMAT_BYTES = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Automaton JSON_CHAR = Utf8Automata.jsonChar();
 
     private final Draft draft;
     private final CompileBudget budget;
@@ -619,7 +621,7 @@ public final class JsonSchemaCompiler {
 
     private Automaton jsonChar() {
         if (jsonChar == null) {
-            jsonChar = Utf8Automata.jsonChar();
+            jsonChar = JSON_CHAR.clone();
         }
         return jsonChar;
     }
@@ -652,7 +654,7 @@ public final class JsonSchemaCompiler {
             if (fa == null) {
                 throw ConstraintException.unsupported("format", ptr + "/format", "format '" + f + "' is not supported (supported: " + new TreeSet<>(Formats.names()) + ")");
             }
-            body = budget.check(minimal(body.intersection(Utf8Automata.toBytes(fa, true))));
+            body = budget.check(minimal(body.intersection(FORMAT_BYTES.computeIfAbsent(f, x -> Utf8Automata.toBytes(fa, true)).clone())));
             enforced.add("format");
             if (Set.of("date", "date-time", "email", "uri", "hostname").contains(f)) {
                 postValidated.add("format");
