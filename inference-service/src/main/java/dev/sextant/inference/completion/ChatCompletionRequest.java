@@ -7,8 +7,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import tools.jackson.databind.JsonNode;
 
 /**
- * OpenAI's chat completion request, with vLLM's sampling extensions ({@code top_k}, {@code min_p},
- * {@code repetition_penalty}, {@code ignore_eos}). Unknown fields are refused by name (400).
+ * OpenAI's chat completion request, with vLLM's extensions: sampling ({@code top_k}, {@code min_p},
+ * {@code repetition_penalty}, {@code ignore_eos}) and guided decoding ({@code guided_json}, {@code guided_regex},
+ * {@code guided_choice}, {@code guided_grammar}). Unknown fields are refused by name (400).
  */
 public record ChatCompletionRequest(
         String model,
@@ -35,7 +36,11 @@ public record ChatCompletionRequest(
         @JsonProperty("tool_choice") JsonNode toolChoice,
         @JsonProperty("parallel_tool_calls") Boolean parallelToolCalls,
         String user,
-        @JsonProperty("ignore_eos") Boolean ignoreEos) {
+        @JsonProperty("ignore_eos") Boolean ignoreEos,
+        @JsonProperty("guided_json") JsonNode guidedJson,
+        @JsonProperty("guided_regex") String guidedRegex,
+        @JsonProperty("guided_choice") List<String> guidedChoice,
+        @JsonProperty("guided_grammar") String guidedGrammar) {
 
     /** A chat message; {@code content} is a string or a list of {"type":"text","text":...} parts. */
     public record Message(String role, JsonNode content, String name) {

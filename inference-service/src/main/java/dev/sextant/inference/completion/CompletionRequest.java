@@ -27,5 +27,10 @@ public record CompletionRequest(
         String suffix,
         @JsonProperty("logit_bias") JsonNode logitBias,
         String user,
-        @JsonProperty("ignore_eos") Boolean ignoreEos) {
+        @JsonProperty("ignore_eos") Boolean ignoreEos,
+        @JsonProperty("response_format") JsonNode responseFormat,
+        @JsonProperty("guided_json") JsonNode guidedJson,
+        @JsonProperty("guided_regex") String guidedRegex,
+        @JsonProperty("guided_choice") java.util.List<String> guidedChoice,
+        @JsonProperty("guided_grammar") String guidedGrammar) {
 }

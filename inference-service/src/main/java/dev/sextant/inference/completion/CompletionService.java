@@ -9,6 +9,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 
 import org.springframework.stereotype.Service;
 
+import dev.sextant.inference.constraint.CompiledConstraint;
+import dev.sextant.inference.constraint.ConstraintClient;
+import dev.sextant.inference.constraint.ConstraintSpec;
 import dev.sextant.inference.model.InferenceProperties;
 import dev.sextant.inference.model.LoadedModel;
 import dev.sextant.inference.model.ModelRegistry;
@@ -27,15 +30,21 @@ public class CompletionService {
 
     /** A started generation: events arrive on {@code events}; cancel the handle when the client goes away. */
     public record Started(LoadedModel model, GenerationHandle handle, LinkedBlockingQueue<GenerationEvent> events,
-            int promptTokens) {
+            int promptTokens, CompiledConstraint constraint) {
     }
 
     private final ModelRegistry registry;
     private final InferenceProperties properties;
+    private final ConstraintClient constraints;
 
-    public CompletionService(ModelRegistry registry, InferenceProperties properties) {
+    public CompletionService(ModelRegistry registry, InferenceProperties properties, ConstraintClient constraints) {
         this.registry = registry;
         this.properties = properties;
+        this.constraints = constraints;
+    }
+
+    public ConstraintClient constraints() {
+        return constraints;
     }
 
     public ModelRegistry registry() {
@@ -47,7 +56,9 @@ public class CompletionService {
         if (r.messages() == null || r.messages().isEmpty()) {
             throw OpenAiException.invalid("messages", "'messages' must hold at least one message");
         }
-        refuseUnsupported(r.n(), r.logitBias(), r.responseFormat());
+        refuseUnsupported(r.n(), r.logitBias());
+        ConstraintSpec spec = constraintSpec(r.responseFormat(), r.guidedJson(), r.guidedRegex(), r.guidedChoice(),
+                r.guidedGrammar());
         if (r.tools() != null && !r.tools().isNull() || r.toolChoice() != null && !r.toolChoice().isNull()) {
             throw OpenAiException.unsupported(r.tools() != null ? "tools" : "tool_choice",
                     "Tool calling is not supported by this server yet; remove 'tools' and 'tool_choice'");
@@ -77,12 +88,14 @@ public class CompletionService {
         SamplingParams sampling = sampling(r.temperature(), r.topP(), r.topK(), r.minP(), r.repetitionPenalty(),
                 r.presencePenalty(), r.frequencyPenalty(), r.seed(), Boolean.TRUE.equals(r.logprobs()),
                 r.topLogprobs() == null ? 0 : r.topLogprobs());
-        return start(model, tokens, sampling, max, stops(r.stop()), Boolean.TRUE.equals(r.ignoreEos()));
+        return start(model, tokens, sampling, max, stops(r.stop()), Boolean.TRUE.equals(r.ignoreEos()), spec);
     }
 
     public Started completion(CompletionRequest r) {
         requireModel(r.model());
-        refuseUnsupported(r.n(), r.logitBias(), null);
+        refuseUnsupported(r.n(), r.logitBias());
+        ConstraintSpec spec = constraintSpec(r.responseFormat(), r.guidedJson(), r.guidedRegex(), r.guidedChoice(),
+                r.guidedGrammar());
         if (r.bestOf() != null && r.bestOf() != 1) {
             throw OpenAiException.unsupported("best_of", "best_of other than 1 is not supported");
         }
@@ -98,21 +111,22 @@ public class CompletionService {
                 r.presencePenalty(), r.frequencyPenalty(), r.seed(), r.logprobs() != null,
                 r.logprobs() == null ? 0 : r.logprobs());
         return start(model, tokens, sampling, r.maxTokens() == null ? 16 : r.maxTokens(), stops(r.stop()),
-                Boolean.TRUE.equals(r.ignoreEos()));
+                Boolean.TRUE.equals(r.ignoreEos()), spec);
     }
 
     /** Starts a generation on a resolved model from prompt token ids (the Takeoff API and tests use this). */
     public Started start(LoadedModel model, int[] tokens, SamplingParams sampling, Integer maxTokens, List<String> stop,
-            boolean ignoreEos) {
+            boolean ignoreEos, ConstraintSpec spec) {
+        CompiledConstraint constraint = spec == null ? null : constraints.compile(model, spec);
         int max = maxTokens == null ? Integer.MAX_VALUE : maxTokens;
         if (max < 1) {
             throw OpenAiException.invalid("max_tokens", "max_tokens must be at least 1");
         }
         LinkedBlockingQueue<GenerationEvent> events = new LinkedBlockingQueue<>();
         GenerationRequest request = new GenerationRequest(tokens, sampling, max, stop, ignoreEos,
-                properties.requestTimeout());
+                properties.requestTimeout(), constraint == null ? null : constraint.newMatcher());
         GenerationHandle handle = model.scheduler().submit(request, events::add);
-        return new Started(model, handle, events, tokens.length);
+        return new Started(model, handle, events, tokens.length, constraint);
     }
 
     private static void requireModel(String model) {
@@ -121,20 +135,59 @@ public class CompletionService {
         }
     }
 
-    private static void refuseUnsupported(Integer n, JsonNode logitBias, JsonNode responseFormat) {
+    /**
+     * The one output constraint of a request, from OpenAI's {@code response_format} or vLLM's {@code guided_*}
+     * fields; more than one is refused, and so is a format this server does not know.
+     */
+    static ConstraintSpec constraintSpec(JsonNode responseFormat, JsonNode guidedJson, String guidedRegex,
+            List<String> guidedChoice, String guidedGrammar) {
+        List<ConstraintSpec> specs = new ArrayList<>();
+        if (responseFormat != null && !responseFormat.isNull()) {
+            String type = responseFormat.path("type").asString("");
+            switch (type) {
+                case "text" -> { }
+                case "json_object" -> specs.add(ConstraintSpec.jsonSchema("response_format",
+                        tools.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("type", "object")));
+                case "json_schema" -> {
+                    JsonNode schema = responseFormat.path("json_schema").path("schema");
+                    if (!schema.isObject() && !schema.isBoolean()) {
+                        throw OpenAiException.invalid("response_format.json_schema.schema",
+                                "response_format of type json_schema needs json_schema.schema, a JSON Schema object");
+                    }
+                    specs.add(ConstraintSpec.jsonSchema("response_format.json_schema.schema", schema));
+                }
+                default -> throw OpenAiException.invalid("response_format.type",
+                        "response_format.type must be text, json_object or json_schema, not '" + type + "'");
+            }
+        }
+        if (guidedJson != null && !guidedJson.isNull()) {
+            specs.add(ConstraintSpec.jsonSchema("guided_json", guidedJson));
+        }
+        if (guidedRegex != null) {
+            specs.add(ConstraintSpec.regex("guided_regex", guidedRegex));
+        }
+        if (guidedChoice != null) {
+            if (guidedChoice.isEmpty()) {
+                throw OpenAiException.invalid("guided_choice", "guided_choice needs at least one choice");
+            }
+            specs.add(ConstraintSpec.choice("guided_choice", guidedChoice));
+        }
+        if (guidedGrammar != null) {
+            specs.add(ConstraintSpec.grammar("guided_grammar", guidedGrammar));
+        }
+        if (specs.size() > 1) {
+            throw OpenAiException.invalid(specs.get(1).param(), "give one constraint per request; found "
+                    + specs.stream().map(ConstraintSpec::param).toList());
+        }
+        return specs.isEmpty() ? null : specs.getFirst();
+    }
+
+    private static void refuseUnsupported(Integer n, JsonNode logitBias) {
         if (n != null && n != 1) {
             throw OpenAiException.unsupported("n", "n other than 1 is not supported; send n requests instead");
         }
         if (logitBias != null && !logitBias.isNull() && !logitBias.isEmpty()) {
             throw OpenAiException.unsupported("logit_bias", "logit_bias is not supported; remove it");
-        }
-        if (responseFormat != null && !responseFormat.isNull()) {
-            String type = responseFormat.path("type").asString("");
-            if (!type.equals("text")) {
-                // fail closed: a format we do not enforce token by token is refused, never silently ignored
-                throw OpenAiException.unsupported("response_format", "response_format type '" + type
-                        + "' is not enforced by this server yet; only 'text' is accepted");
-            }
         }
     }
 

@@ -79,6 +79,7 @@ public class OpenAiController {
                         }
                     }
                     case GenerationEvent.Finished f -> {
+                        checkOutput(started, f, text.toString());
                         Map<String, Object> choice = new LinkedHashMap<>();
                         choice.put("index", 0);
                         if (chat) {
@@ -105,10 +106,23 @@ public class OpenAiController {
         }
     }
 
+    /** A finished JSON-schema output is validated against the original schema before it is returned. */
+    private void checkOutput(CompletionService.Started started, GenerationEvent.Finished f, String text) {
+        if (started.constraint() == null || f.reason() != dev.sextant.inference.scheduler.FinishReason.STOP) {
+            return;
+        }
+        List<String> errors = completions.constraints().validate(started.constraint(), text);
+        if (!errors.isEmpty()) {
+            throw new OpenAiException(HttpStatus.UNPROCESSABLE_CONTENT, "invalid_output", started.constraint().spec().param(),
+                    "output_failed_validation", "The constrained output does not validate against the schema: " + errors);
+        }
+    }
+
     private void stream(OutputStream out, CompletionService.Started started, String id, long created, boolean includeUsage,
             boolean chat) throws IOException {
         String object = chat ? "chat.completion.chunk" : "text_completion";
         boolean first = true;
+        StringBuilder streamed = new StringBuilder();
         try {
             while (true) {
                 GenerationEvent event = started.events().poll(1, TimeUnit.HOURS);
@@ -120,6 +134,7 @@ public class OpenAiController {
                     break;
                 }
                 if (event instanceof GenerationEvent.Token t) {
+                    streamed.append(t.text());
                     Map<String, Object> choice = new LinkedHashMap<>();
                     choice.put("index", 0);
                     if (chat) {
@@ -139,6 +154,13 @@ public class OpenAiController {
                     first = false;
                 }
                 if (event instanceof GenerationEvent.Finished f) {
+                    if (started.constraint() != null && f.reason() == dev.sextant.inference.scheduler.FinishReason.STOP) {
+                        List<String> errors = completions.constraints().validate(started.constraint(), streamed.toString());
+                        if (!errors.isEmpty()) {
+                            write(out, Map.of("error", Map.of("message", "The constrained output does not validate: " + errors,
+                                    "type", "invalid_output", "code", "output_failed_validation")));
+                        }
+                    }
                     Map<String, Object> choice = new LinkedHashMap<>();
                     choice.put("index", 0);
                     if (chat) {

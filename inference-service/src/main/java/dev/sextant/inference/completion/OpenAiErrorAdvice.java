@@ -19,6 +19,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
 
+import dev.sextant.inference.constraint.ConstraintRejectedException;
 import dev.sextant.inference.model.ModelLoadException;
 import dev.sextant.inference.model.ModelNotFoundException;
 import dev.sextant.inference.sampling.InvalidSamplingParameterException;
@@ -51,6 +52,15 @@ public class OpenAiErrorAdvice {
     ResponseEntity<Map<String, Object>> modelLoad(ModelLoadException e) {
         return error(e.conflict() ? HttpStatus.CONFLICT : HttpStatus.BAD_REQUEST, "invalid_request_error", "path",
                 e.conflict() ? "model_load_refused" : "model_load_failed", e.getMessage(), null);
+    }
+
+    @ExceptionHandler(ConstraintRejectedException.class)
+    ResponseEntity<Map<String, Object>> constraint(ConstraintRejectedException e) {
+        if (e.unavailable()) {
+            return error(HttpStatus.SERVICE_UNAVAILABLE, "server_error", e.param(), "constraint_compiler_unavailable",
+                    e.getMessage(), 5);
+        }
+        return error(HttpStatus.BAD_REQUEST, "invalid_request_error", e.param(), "unsupported_constraint", e.getMessage(), null);
     }
 
     @ExceptionHandler(QueueFullException.class)

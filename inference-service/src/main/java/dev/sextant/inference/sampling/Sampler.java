@@ -39,6 +39,10 @@ public final class Sampler {
         return params;
     }
 
+    public int vocabSize() {
+        return vocab;
+    }
+
     /** Records a token of the context (prompt or generated) for the repetition penalty and generated counts. */
     public void observe(int token, boolean generated) {
         if (counts == null || token < 0 || token >= vocab) {

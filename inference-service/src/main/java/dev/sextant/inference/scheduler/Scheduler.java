@@ -251,7 +251,15 @@ public final class Scheduler implements AutoCloseable {
 
     private void accept(Sequence seq, int outputRow, long now) {
         Sampler.Choice choice;
-        if (seq.sampler.params().isPlainGreedy()) {
+        if (seq.constraint != null) {
+            seq.constraint.fillNextMask(seq.mask);
+            choice = seq.sampler.sample(session.logits(outputRow), seq.mask);
+            if (!seq.constraint.accept(choice.token())) {
+                // only when no token at all is allowed: the constraint cannot continue
+                finish(seq, seq.constraint.isAccepting() ? FinishReason.STOP : FinishReason.ERROR);
+                return;
+            }
+        } else if (seq.sampler.params().isPlainGreedy()) {
             choice = new Sampler.Choice(batch.sampled(outputRow), Float.NaN, null, null);
         } else {
             choice = seq.sampler.sample(session.logits(outputRow), null);
@@ -264,7 +272,7 @@ public final class Scheduler implements AutoCloseable {
             metrics.interToken(now - seq.lastTokenNanos);
         }
         seq.lastTokenNanos = now;
-        if (!seq.request.ignoreEos() && tokenizer.isEndOfGeneration(token)) {
+        if ((!seq.request.ignoreEos() || seq.constraint != null) && tokenizer.isEndOfGeneration(token)) {
             seq.generated++; // the end token counts as generated, as OpenAI counts it
             finish(seq, FinishReason.STOP);
             return;
@@ -274,7 +282,7 @@ public final class Scheduler implements AutoCloseable {
         if (!text.isEmpty() || seq.sampler.params().logprobs()) {
             seq.sink.accept(new GenerationEvent.Token(token, text, choice.logprob(), choice.topTokens(), choice.topLogprobs()));
         }
-        if (seq.stops.stopped()) {
+        if (seq.stops.stopped() || seq.constraint != null && seq.constraint.isTerminated()) {
             finish(seq, FinishReason.STOP);
         } else if (seq.generated >= seq.request.maxTokens() || seq.length >= contextLimit) {
             finish(seq, FinishReason.LENGTH);

@@ -3,6 +3,7 @@ package dev.sextant.inference.scheduler;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
+import dev.sextant.constraint.Matcher;
 import dev.sextant.inference.sampling.Sampler;
 import dev.sextant.inference.tokenizer.StreamingDecoder;
 
@@ -18,6 +19,8 @@ final class Sequence implements GenerationHandle {
     final Sampler sampler;
     final StreamingDecoder decoder;
     final StopStringMatcher stops;
+    final Matcher constraint;
+    final long[] mask;
     final long submittedNanos = System.nanoTime();
     final long deadlineNanos;
     int slot = -1;
@@ -37,6 +40,8 @@ final class Sequence implements GenerationHandle {
         this.sampler = sampler;
         this.decoder = decoder;
         this.stops = new StopStringMatcher(request.stop());
+        this.constraint = request.constraint();
+        this.mask = constraint == null ? null : new long[(sampler.vocabSize() + 63) / 64];
         this.tokens = Arrays.copyOf(request.promptTokens(), request.promptTokens().length + Math.min(request.maxTokens(), 4096) + 1);
         this.length = request.promptTokens().length;
         this.deadlineNanos = request.timeout() == null ? Long.MAX_VALUE : submittedNanos + request.timeout().toNanos();

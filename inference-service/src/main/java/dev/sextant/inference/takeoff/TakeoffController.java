@@ -14,6 +14,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
 import dev.sextant.inference.completion.CompletionService;
+import dev.sextant.inference.constraint.ConstraintSpec;
 import dev.sextant.inference.model.LoadedModel;
 import dev.sextant.inference.sampling.SamplingParams;
 import dev.sextant.inference.scheduler.GenerationEvent;
@@ -93,9 +94,15 @@ public class TakeoffController {
         if (r.text() == null || !r.text().isString()) {
             throw new SextantException(ErrorCode.VALIDATION, "text", "'text' must be the prompt, a string");
         }
-        if (r.jsonSchema() != null && !r.jsonSchema().isNull() || r.regexString() != null) {
-            throw new SextantException(ErrorCode.VALIDATION, r.regexString() != null ? "regex_string" : "json_schema",
-                    "constrained generation is not enforced on this endpoint yet; remove the constraint");
+        ConstraintSpec spec = null;
+        if (r.jsonSchema() != null && !r.jsonSchema().isNull()) {
+            spec = ConstraintSpec.jsonSchema("json_schema", r.jsonSchema());
+        }
+        if (r.regexString() != null) {
+            if (spec != null) {
+                throw new SextantException(ErrorCode.VALIDATION, "regex_string", "give json_schema or regex_string, not both");
+            }
+            spec = ConstraintSpec.regex("regex_string", r.regexString());
         }
         if (r.noRepeatNgramSize() != null) {
             throw new SextantException(ErrorCode.VALIDATION, "no_repeat_ngram_size", "no_repeat_ngram_size is not supported; remove it");
@@ -111,6 +118,6 @@ public class TakeoffController {
                 r.repetitionPenalty() == null ? 1f : r.repetitionPenalty(), 0f, 0f, r.seed(), 0, false);
         int[] tokens = model.tokenizer().encode(r.text().asString(), true, false);
         return completions.start(model, tokens, sampling, r.maxNewTokens() == null ? 128 : r.maxNewTokens(),
-                CompletionService.stops(r.stop()), false);
+                CompletionService.stops(r.stop()), false, spec);
     }
 }

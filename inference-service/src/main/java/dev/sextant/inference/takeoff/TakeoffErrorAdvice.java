@@ -11,6 +11,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 import dev.sextant.inference.completion.OpenAiException;
+import dev.sextant.inference.constraint.ConstraintRejectedException;
 import dev.sextant.inference.model.ModelNotFoundException;
 import dev.sextant.inference.sampling.InvalidSamplingParameterException;
 import dev.sextant.inference.scheduler.QueueFullException;
@@ -23,11 +24,20 @@ import dev.sextant.support.Problems;
 class TakeoffErrorAdvice {
 
     static final ErrorCode MODEL_NOT_FOUND = ErrorCode.of("model-not-found", HttpStatus.NOT_FOUND, "No such model or consumer group");
+    static final ErrorCode CONSTRAINT_REJECTED = ErrorCode.of("constraint-rejected", HttpStatus.BAD_REQUEST, "Constraint cannot be enforced");
     static final ErrorCode QUEUE_FULL = ErrorCode.of("queue-full", HttpStatus.TOO_MANY_REQUESTS, "Too many requests waiting");
 
     @ExceptionHandler(ModelNotFoundException.class)
     ResponseEntity<ProblemDetail> notFound(ModelNotFoundException e) {
         return respond(Problems.of(MODEL_NOT_FOUND, "consumer_group", e.getMessage()), null);
+    }
+
+    @ExceptionHandler(ConstraintRejectedException.class)
+    ResponseEntity<ProblemDetail> constraint(ConstraintRejectedException e) {
+        if (e.unavailable()) {
+            return respond(Problems.of(ErrorCode.UPSTREAM_UNAVAILABLE, e.param(), e.getMessage()), 5);
+        }
+        return respond(Problems.of(CONSTRAINT_REJECTED, e.param(), e.getMessage()), null);
     }
 
     @ExceptionHandler(QueueFullException.class)
