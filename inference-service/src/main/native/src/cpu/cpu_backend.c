@@ -41,7 +41,14 @@ static int online_cores(void) { long n = sysconf(_SC_NPROCESSORS_ONLN); return n
 
 /* ---- matmul: y[b][r] = dot(W row r, x row b) (+ bias), up to 3 weights sharing one input ---- */
 
-#define MM_CHUNK 16
+/* Rows per work item: big enough that each thread streams long contiguous runs of weights (decode is bound by
+ * memory bandwidth), small enough that a preempted thread holds little work. */
+#ifndef MM_CHUNK_DIV
+#define MM_CHUNK_DIV 8
+#endif
+#ifndef MM_CHUNK_MIN
+#define MM_CHUNK_MIN 16
+#endif
 
 typedef struct mm_op { const sx_tensor *w; const sx_tensor *bias; float *y; int ldy; } mm_op;
 
@@ -53,6 +60,7 @@ typedef struct mm_job {
     const void *act[3];
     size_t act_stride[3];
     int chunks[4];    /* prefix sums of chunk counts per op */
+    int chunk_rows[3];
     atomic_int next;
     const sx_kernels *kern;
 } mm_job;
@@ -66,7 +74,8 @@ static void mm_task(void *arg, int ith, int nth) {
         int o = 0; while (c >= j->chunks[o + 1]) o++;
         const mm_op *op = &j->ops[o];
         const int m = (int)op->w->ne[1];
-        const int r0 = (c - j->chunks[o]) * MM_CHUNK, r1 = r0 + MM_CHUNK < m ? r0 + MM_CHUNK : m;
+        const int cr = j->chunk_rows[o];
+        const int r0 = (c - j->chunks[o]) * cr, r1 = r0 + cr < m ? r0 + cr : m;
         const size_t rb = sx_row_bytes(op->w->type, j->k);
         const uint8_t *w = op->w->data;
         sx_dot_fn dot = j->kern->dot[op->w->type];
@@ -100,7 +109,10 @@ static void matmul(cpu_ctx *c, const float *x, int n, int k, mm_op *ops, int n_o
             j.act[o] = c->act[kind]; j.act_stride[o] = stride;
         }
         int m = (int)ops[o].w->ne[1];
-        j.chunks[o + 1] = j.chunks[o] + (m + MM_CHUNK - 1) / MM_CHUNK;
+        int cr = m / (c->n_threads * MM_CHUNK_DIV);
+        cr = cr < MM_CHUNK_MIN ? MM_CHUNK_MIN : (cr + 3) & ~3;
+        j.chunk_rows[o] = cr;
+        j.chunks[o + 1] = j.chunks[o] + (m + cr - 1) / cr;
         work += (double)m * k * n;
     }
     atomic_init(&j.next, 0);
@@ -156,21 +168,7 @@ static void att_task(void *arg, int ith, int nth) {
         const int pos = j->batch->pos[b];
         const sx_seq *s = &ctx->seqs[j->batch->seq_id[b]];
         const float *q = c->q + (size_t)b * q_dim + h * hd;
-        float mx = -INFINITY;
-        for (int p = 0; p <= pos; p++) {
-            int cell = s->blocks[p / bs] * bs + p % bs;
-            float v = kern->dot_f32(hd, q, kc + (size_t)cell * kv_dim + kvh * hd) * scale;
-            sc[p] = v; if (v > mx) mx = v;
-        }
-        float sum = 0;
-        for (int p = 0; p <= pos; p++) { sc[p] = expf(sc[p] - mx); sum += sc[p]; }
-        float inv = 1.0f / sum;
-        float *o = c->xb + (size_t)b * q_dim + h * hd;
-        memset(o, 0, sizeof(float) * (size_t)hd);
-        for (int p = 0; p <= pos; p++) {
-            int cell = s->blocks[p / bs] * bs + p % bs;
-            kern->axpy_f32(hd, sc[p] * inv, vc + (size_t)cell * kv_dim + kvh * hd, o);
-        }
+        kern->attn(hd, pos + 1, q, kc + kvh * hd, vc + kvh * hd, (size_t)kv_dim, s->blocks, bs, scale, sc, c->xb + (size_t)b * q_dim + h * hd);
     }
 }
 

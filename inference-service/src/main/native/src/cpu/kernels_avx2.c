@@ -154,6 +154,9 @@ static void quant_f32_avx2(const float *x, void *y, int n) { memcpy(y, x, sizeof
 static void quant_q8_0_avx2(const float *x, void *y, int n) { quant_q8_0_body(x, y, n); }
 static void quant_q8_K_avx2(const float *x, void *y, int n) { quant_q8_K_body(x, y, n); }
 
+static void attn_avx2(int hd, int n_pos, const float *q, const float *k, const float *v, size_t stride, const int32_t *blocks,
+                      int bs, float scale, float *sc, float *out) { attn_body(hd, n_pos, q, k, v, stride, blocks, bs, scale, sc, out); }
+
 static void axpy_f32_avx2(int n, float a, const float *x, float *y) {
     __m256 va = _mm256_set1_ps(a); int i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
@@ -171,7 +174,7 @@ const sx_kernels *sx_kernels_avx2(void) {
         k.quant[SX_F32] = k.quant[SX_F16] = k.quant[SX_BF16] = quant_f32_avx2;
         k.quant[SX_Q8_0] = k.quant[SX_Q4_0] = quant_q8_0_avx2;
         k.quant[SX_Q4_K] = k.quant[SX_Q6_K] = quant_q8_K_avx2;
-        k.dot_f32 = dot_f32_avx2; k.axpy_f32 = axpy_f32_avx2;
+        k.dot_f32 = dot_f32_avx2; k.axpy_f32 = axpy_f32_avx2; k.attn = attn_avx2;
         for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         k.gemm[SX_Q8_0] = gemm_q8_0_avx2;
         init = 1;

@@ -126,6 +126,29 @@ SX_INLINE void quant_q8_K_body(const float *x, void *y, int n) {
     }
 }
 
+SX_INLINE void attn_body(int hd, int n_pos, const float *q, const float *k, const float *v, size_t stride, const int32_t *blocks,
+                         int bs, float scale, float *sc, float *out) {
+    float mx = -INFINITY;
+    for (int b = 0, p = 0; p < n_pos; b++) {
+        const size_t base = (size_t)blocks[b] * bs;
+        for (int o = 0; o < bs && p < n_pos; o++, p++) {
+            float s = dot_f32_body(hd, q, k + (base + o) * stride) * scale;
+            sc[p] = s; mx = s > mx ? s : mx;
+        }
+    }
+    float sum = 0;
+    for (int p = 0; p < n_pos; p++) { sc[p] = expf(sc[p] - mx); sum += sc[p]; }
+    const float inv = 1.0f / sum;
+    for (int d = 0; d < hd; d++) out[d] = 0;
+    for (int b = 0, p = 0; p < n_pos; b++) {
+        const size_t base = (size_t)blocks[b] * bs;
+        for (int o = 0; o < bs && p < n_pos; o++, p++) {
+            const float a = sc[p] * inv; const float *vr = v + (base + o) * stride;
+            for (int d = 0; d < hd; d++) out[d] += a * vr[d];
+        }
+    }
+}
+
 SX_INLINE void axpy_f32_body(int n, float a, const float *x, float *y) { for (int i = 0; i < n; i++) y[i] += a * x[i]; }
 
 const sx_kernels *sx_kernels_scalar(void);

@@ -13,6 +13,8 @@ static float dot_q6_K_generic(int n, const void *w, const void *x) { return dot_
 static void quant_f32_generic(const float *x, void *y, int n) { memcpy(y, x, sizeof(float) * (size_t)n); }
 static void quant_q8_0_generic(const float *x, void *y, int n) { quant_q8_0_body(x, y, n); }
 static void quant_q8_K_generic(const float *x, void *y, int n) { quant_q8_K_body(x, y, n); }
+static void attn_generic(int hd, int n_pos, const float *q, const float *k, const float *v, size_t stride, const int32_t *blocks,
+                         int bs, float scale, float *sc, float *out) { attn_body(hd, n_pos, q, k, v, stride, blocks, bs, scale, sc, out); }
 static void axpy_f32_generic(int n, float a, const float *x, float *y) { axpy_f32_body(n, a, x, y); }
 
 
@@ -27,7 +29,7 @@ const sx_kernels *sx_kernels_scalar(void) {
         k.quant[SX_F32] = k.quant[SX_F16] = k.quant[SX_BF16] = quant_f32_generic;
         k.quant[SX_Q8_0] = k.quant[SX_Q4_0] = quant_q8_0_generic;
         k.quant[SX_Q4_K] = k.quant[SX_Q6_K] = quant_q8_K_generic;
-        k.dot_f32 = dot_f32_generic; k.axpy_f32 = axpy_f32_generic;
+        k.dot_f32 = dot_f32_generic; k.axpy_f32 = axpy_f32_generic; k.attn = attn_generic;
         for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         init = 1;
     }

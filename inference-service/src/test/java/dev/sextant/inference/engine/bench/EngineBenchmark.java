@@ -57,12 +57,14 @@ public final class EngineBenchmark {
             int nDecode = (Integer) c[1];
             long rssBefore = rssKb();
             Figures ours;
-            long rssAfterLoad;
+            long rssAfterLoad, rssAfterRun, kvBytes;
             long fileBytes = Files.size(model);
             try (Model m = Model.load(model);
                     Session s = m.newSession(SessionOptions.defaults().withThreads(threads).withContextTokens(1024).withMaxSequences(1))) {
                 rssAfterLoad = rssKb();
                 ours = ours(s, m.info().vocabularySize(), nDecode, reps);
+                rssAfterRun = rssKb();
+                kvBytes = 2L * m.info().layers() * s.options().contextTokens() * m.info().kvHeads() * m.info().headDim() * 4;
             }
             Figures peer = peer(model, threads, nDecode, reps);
             System.out.printf("model %s (%.1f MB)%n", model.getFileName(), fileBytes / 1e6);
@@ -70,8 +72,9 @@ public final class EngineBenchmark {
                     ours.decodeTps() / peer.decodeTps());
             System.out.printf("  prefill tok/s: sextant %9.1f   llama.cpp %9.1f   ratio %.2fx%n", ours.prefillTps(), peer.prefillTps(),
                     ours.prefillTps() / peer.prefillTps());
-            System.out.printf("  RSS growth after load + 1024-token session: %.1f MB (file %.1f MB)%n%n", (rssAfterLoad - rssBefore) / 1e3,
-                    fileBytes / 1e6);
+            System.out.printf("  RSS growth: %.1f MB after load + 1024-token session, %.1f MB after the runs"
+                    + " (file %.1f MB + F32 KV cache %.1f MB = %.1f MB)%n%n", (rssAfterLoad - rssBefore) / 1e3, (rssAfterRun - rssBefore) / 1e3,
+                    fileBytes / 1e6, kvBytes / 1e6, (fileBytes + kvBytes) / 1e6);
         }
         System.out.flush();
         Runtime.getRuntime().halt(0); // java-llama.cpp's close() can hang
