@@ -18,10 +18,11 @@ import dev.sextant.inference.tokenizer.Tokenizers;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** {@code GET /v1/models/{model}/vocabulary} on a real port, for an SPM and a BPE vocabulary. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "sextant.inference.models.stories260K=${SEXTANT_SHARED_DIR}/models/stories260K.gguf",
-        "sextant.inference.models.gpt-2=${SEXTANT_SHARED_DIR}/tokenizers/ggml-vocab-gpt-2.gguf"})
+/**
+ * {@code GET /v1/models/{model}/vocabulary} on a real port, with the default configuration (stories260K from
+ * SEXTANT_SHARED_DIR), so it shares the application context with the other ITs.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class VocabularyIT {
 
     @LocalServerPort
@@ -56,18 +57,6 @@ class VocabularyIT {
         int newline = expected.tokenId("<0x0A>");
         assertThat(Base64.getDecoder().decode(body.path("tokens").get(newline).asString())).containsExactly('\n');
         assertThat(body.path("special_token_ids").toString()).contains("1", "2");
-    }
-
-    @Test
-    void decodesByteLevelBpeTokensToTheirBytes() throws Exception {
-        JsonNode body = json.readTree(get("/v1/models/gpt-2/vocabulary").body());
-        assertThat(body.path("kind").asString()).isEqualTo("bpe");
-        assertThat(body.path("vocab_size").asInt()).isEqualTo(50257);
-        Tokenizer gpt2 = Tokenizers.fromGguf(SharedData.file("tokenizers/ggml-vocab-gpt-2.gguf"));
-        int world = gpt2.tokenId("Ġworld");
-        assertThat(new String(Base64.getDecoder().decode(body.path("tokens").get(world).asString()))).isEqualTo(" world");
-        assertThat(body.path("tokens").get(50256).asString()).isEmpty();
-        assertThat(body.path("eos_token_ids").get(0).asInt()).isEqualTo(50256);
     }
 
     @Test
