@@ -49,7 +49,11 @@ public record IngestionProperties(Path spoolDir, Limits limits, Chunking chunkin
             Duration backoff, Duration maxBackoff) {
     }
 
-    public record Embedding(URI baseUrl, String model, int batchSize, Duration timeout) {
+    /**
+     * @param batchSize             texts per upstream call; requests of concurrent jobs are merged up to this
+     * @param maxConcurrentRequests upstream calls in flight at once
+     */
+    public record Embedding(URI baseUrl, String model, int batchSize, int maxConcurrentRequests, Duration timeout) {
     }
 
     public record Retrieval(URI baseUrl, Duration timeout) {

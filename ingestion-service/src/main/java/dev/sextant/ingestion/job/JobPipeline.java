@@ -16,7 +16,7 @@ import dev.sextant.ingestion.chunk.Chunk;
 import dev.sextant.ingestion.chunk.Chunker;
 import dev.sextant.ingestion.document.DocumentRepository;
 import dev.sextant.ingestion.parse.ParsedDocument;
-import dev.sextant.ingestion.upstream.EmbeddingClient;
+import dev.sextant.ingestion.upstream.EmbeddingBatcher;
 import dev.sextant.ingestion.upstream.RetrievalClient;
 import dev.sextant.ingestion.upstream.UpstreamException;
 import tools.jackson.core.type.TypeReference;
@@ -37,7 +37,7 @@ class JobPipeline {
     private final DocumentRepository documents;
     private final ParsedCodec codec;
     private final Chunker chunker;
-    private final EmbeddingClient embeddings;
+    private final EmbeddingBatcher embeddings;
     private final RetrievalClient retrieval;
     private final TransactionTemplate tx;
     private final IngestionProperties.Worker worker;
@@ -46,7 +46,7 @@ class JobPipeline {
     private final JobTimings timings;
 
     JobPipeline(JobRepository jobs, DocumentRepository documents, ParsedCodec codec, Chunker chunker,
-            EmbeddingClient embeddings, RetrievalClient retrieval, TransactionTemplate tx,
+            EmbeddingBatcher embeddings, RetrievalClient retrieval, TransactionTemplate tx,
             IngestionProperties properties, JobTimings timings) {
         this.jobs = jobs;
         this.documents = documents;

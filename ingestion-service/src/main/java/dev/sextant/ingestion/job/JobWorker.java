@@ -41,7 +41,7 @@ class JobWorker implements SmartLifecycle {
         }
         running = true;
         for (int i = 0; i < properties.threads(); i++) {
-            threads.add(Thread.ofPlatform().name("ingestion-worker-" + i).daemon().start(this::loop));
+            threads.add(Thread.ofVirtual().name("ingestion-worker-" + i).start(this::loop));
         }
         log.info("{} started {} worker threads", owner, properties.threads());
     }
