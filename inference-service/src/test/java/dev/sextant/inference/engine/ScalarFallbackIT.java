@@ -1,0 +1,54 @@
+package dev.sextant.inference.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The portable path: with SEXTANT_CPU=scalar (read once per process, so a child JVM) the library uses no SIMD
+ * kernels and still reproduces the golden greedy ids; Q8_0 greedy ids equal the SIMD path's.
+ */
+class ScalarFallbackIT {
+
+    private static List<String> runChild(Path model, int n, int[] prompt) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                ScalarProbe.class.getName(), model.toString(), Integer.toString(n)));
+        Arrays.stream(prompt).forEach(t -> cmd.add(Integer.toString(t)));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("SEXTANT_CPU", "scalar");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("child finished").isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out.lines().toList();
+    }
+
+    @Test
+    void scalarKernelsReproduceGoldenIdsOfStories260K() throws Exception {
+        JsonNode run = EngineTestSupport.golden("stories260K.golden.json").get("runs").get(1);
+        int[] prompt = EngineTestSupport.ints(run.get("prompt_ids"));
+        int[] golden = EngineTestSupport.ints(run.get("greedy_ids"));
+        List<String> out = runChild(EngineTestSupport.stories(), 32, prompt);
+        assertThat(out).contains("features=scalar");
+        assertThat(out).contains("ids=" + Arrays.toString(Arrays.copyOf(golden, 32)));
+    }
+
+    @Test
+    void scalarQ8KernelsGiveTheSameGreedyIdsAsSimd() throws Exception {
+        int[] prompt = { 1, 450, 4996, 17354 };
+        List<Integer> simd;
+        try (Model m = Model.load(SessionIT.q8Model()); Session s = m.newSession(SessionOptions.defaults().withThreads(2).withContextTokens(256))) {
+            simd = EngineTestSupport.greedy(s, 0, prompt, 8, 0).ids();
+        }
+        assertThat(runChild(SessionIT.q8Model(), 8, prompt)).contains("ids=" + simd);
+    }
+}

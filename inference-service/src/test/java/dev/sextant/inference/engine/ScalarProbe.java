@@ -1,0 +1,22 @@
+package dev.sextant.inference.engine;
+
+import java.nio.file.Path;
+
+/** Child-JVM program for {@link ScalarFallbackIT}: prints the CPU features in use and greedy ids of a model. */
+final class ScalarProbe {
+
+    private ScalarProbe() {
+    }
+
+    public static void main(String[] args) {
+        System.out.println("features=" + Model.cpuFeatures());
+        int n = Integer.parseInt(args[1]);
+        int[] prompt = new int[args.length - 2];
+        for (int i = 2; i < args.length; i++) {
+            prompt[i - 2] = Integer.parseInt(args[i]);
+        }
+        try (Model m = Model.load(Path.of(args[0])); Session s = m.newSession(SessionOptions.defaults().withThreads(2).withContextTokens(256))) {
+            System.out.println("ids=" + EngineTestSupport.greedy(s, 0, prompt, n, 0).ids());
+        }
+    }
+}
