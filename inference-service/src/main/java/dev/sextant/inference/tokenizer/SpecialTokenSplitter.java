@@ -32,7 +32,8 @@ final class SpecialTokenSplitter {
                 specials.add(new Special(id, vocab.token(id), type, lstrip != null && lstrip[id], rstrip != null && rstrip[id]));
             }
         }
-        specials.sort(Comparator.comparingInt((Special s) -> s.text.length()).reversed());
+        // longest UTF-8 text first, as llama.cpp sorts its special-token cache
+        specials.sort(Comparator.comparingInt((Special s) -> s.text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).reversed());
     }
 
     List<Fragment> split(String text, boolean parseSpecial) {
