@@ -80,7 +80,9 @@ final class Formats {
      * than let through unchecked, since their validity (IDNA) is not a regular property we hold.
      */
     private static Automaton hostname() {
-        Automaton label = new RegExp(LABEL, RegExp.NONE).toAutomaton()
+        // label length (63) is left to post-validation: a counter of 63 states per label multiplies the token
+        // tables for little gain
+        Automaton label = new RegExp("[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?", RegExp.NONE).toAutomaton()
                 .minus(new RegExp("[a-zA-Z0-9][a-zA-Z0-9]\\-\\-[a-zA-Z0-9\\-]*", RegExp.NONE).toAutomaton());
         Automaton dotLabel = BasicAutomata.makeChar('.').concatenate(label);
         Automaton a = label.concatenate(dotLabel.repeat());
