@@ -28,10 +28,14 @@ public record RetrievalProperties(
             @DefaultValue("64") int hnswEfConstruction) {
     }
 
-    /** Index folder and HNSW parameters of the embedded store. */
+    /**
+     * Index folder and HNSW parameters of the embedded store; {@code commitInterval} 0 (default) commits every
+     * write before answering, a positive interval batches fsyncs (writes still visible at once).
+     */
     public record Lucene(@DefaultValue("data/retrieval") Path path,
             @DefaultValue("16") int hnswM,
-            @DefaultValue("100") int hnswBeamWidth) {
+            @DefaultValue("100") int hnswBeamWidth,
+            @DefaultValue("0s") Duration commitInterval) {
     }
 
     /**

@@ -76,7 +76,7 @@ public final class HybridSearchBenchmark {
             exactDense.add(exact(vectors, queryVectors[q], CANDIDATES));
         }
         double luceneP95;
-        try (LuceneStore lucene = new LuceneStore(Files.createTempDirectory("bench-lucene"), 16, 100)) {
+        try (LuceneStore lucene = new LuceneStore(Files.createTempDirectory("bench-lucene"), 16, 100, java.time.Duration.ofSeconds(5))) {
             luceneP95 = run("lucene", lucene, vectors, texts, queryVectors, queryTexts, exactDense, efSearch);
         }
         String url = System.getenv("SEXTANT_TEST_RETRIEVAL_DB_URL");

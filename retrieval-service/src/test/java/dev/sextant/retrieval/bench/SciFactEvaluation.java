@@ -119,7 +119,7 @@ public final class SciFactEvaluation {
     private static void runOnStores(List<Doc> corpus, List<float[]> vectors, Map<String, String> queries,
             Map<String, float[]> queryVectors, Map<String, Set<String>> qrels) throws Exception {
         Path luceneDir = Files.createTempDirectory("scifact-lucene");
-        try (LuceneStore lucene = new LuceneStore(luceneDir, 16, 100)) {
+        try (LuceneStore lucene = new LuceneStore(luceneDir, 16, 100, java.time.Duration.ofSeconds(5))) {
             evaluate("lucene", lucene, corpus, vectors, queries, queryVectors, qrels);
         }
         String url = System.getenv("SEXTANT_TEST_RETRIEVAL_DB_URL");

@@ -14,6 +14,6 @@ class LuceneConfiguration {
     @Bean(destroyMethod = "close")
     LuceneStore luceneStore(RetrievalProperties properties) {
         RetrievalProperties.Lucene lucene = properties.lucene();
-        return new LuceneStore(lucene.path(), lucene.hnswM(), lucene.hnswBeamWidth());
+        return new LuceneStore(lucene.path(), lucene.hnswM(), lucene.hnswBeamWidth(), lucene.commitInterval());
     }
 }

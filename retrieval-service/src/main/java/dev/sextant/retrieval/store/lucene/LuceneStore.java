@@ -76,6 +76,8 @@ public final class LuceneStore implements ChunkStore, AutoCloseable {
     private final Path root;
     private final int hnswM;
     private final int beamWidth;
+    private final java.time.Duration commitInterval;
+    private final java.util.concurrent.ScheduledExecutorService committer;
     private final Analyzer analyzer = new EnglishAnalyzer();
     private final ConcurrentHashMap<String, Index> open = new ConcurrentHashMap<>();
     private List<Entry> registry;
@@ -87,10 +89,28 @@ public final class LuceneStore implements ChunkStore, AutoCloseable {
         }
     }
 
+    /** Commits every write before it returns (durable on success). */
     public LuceneStore(Path root, int hnswM, int beamWidth) {
+        this(root, hnswM, beamWidth, java.time.Duration.ZERO);
+    }
+
+    /**
+     * @param commitInterval zero: every write is committed (fsync) before it returns; otherwise writes are visible
+     *                       at once (near-real-time reader) and committed at most this long later and on close,
+     *                       for bulk loads where one fsync per document dominates
+     */
+    public LuceneStore(Path root, int hnswM, int beamWidth, java.time.Duration commitInterval) {
         this.root = root;
         this.hnswM = hnswM;
         this.beamWidth = beamWidth;
+        this.commitInterval = commitInterval;
+        if (commitInterval.isZero()) {
+            this.committer = null;
+        } else {
+            this.committer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("lucene-commit").factory());
+            long ms = commitInterval.toMillis();
+            committer.scheduleWithFixedDelay(this::commitAll, ms, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
         try {
             Files.createDirectories(root.resolve("collections"));
             Path file = root.resolve("collections.json");
@@ -157,13 +177,13 @@ public final class LuceneStore implements ChunkStore, AutoCloseable {
         }
         synchronized (index) {
             try {
-                Long stored = storedVersion(index, tenant, doc.documentId());
+                Long stored = currentVersion(index, tenant, doc.documentId());
                 if (stored != null && stored > doc.version()) {
                     throw new StaleVersionException(doc.documentId(), stored, doc.version());
                 }
                 index.writer.updateDocuments(new Term("doc_id", doc.documentId()), docs);
-                index.writer.commit();
-                index.searchers.maybeRefreshBlocking();
+                index.written(doc.documentId(), doc.version());
+                afterWrite(index);
                 return docs.size();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -177,12 +197,12 @@ public final class LuceneStore implements ChunkStore, AutoCloseable {
         Index index = index(tenant, collection);
         synchronized (index) {
             try {
-                if (storedVersion(index, tenant, documentId) == null) {
+                if (currentVersion(index, tenant, documentId) == null) {
                     return false;
                 }
                 index.writer.deleteDocuments(new Term("doc_id", documentId));
-                index.writer.commit();
-                index.searchers.maybeRefreshBlocking();
+                index.written(documentId, Index.DELETED);
+                afterWrite(index);
                 return true;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -211,6 +231,11 @@ public final class LuceneStore implements ChunkStore, AutoCloseable {
             java.util.function.DoubleUnaryOperator score) {
         Index index = index(tenant, collection);
         try {
+            if (index.dirty) {
+                synchronized (index) {
+                    refresh(index); // read your writes: a search never misses a write that has returned
+                }
+            }
             IndexSearcher searcher = index.searchers.acquire();
             try {
                 TopDocs top = searcher.search(query, topK);
@@ -237,6 +262,31 @@ public final class LuceneStore implements ChunkStore, AutoCloseable {
 
     private static String vectorField(CollectionInfo collection) {
         return "vec";
+    }
+
+    /** The version as of the last write, whether or not a reader sees it yet; null when absent or deleted. */
+    private Long currentVersion(Index index, String tenant, String documentId) throws IOException {
+        Long pending = index.pending.get(documentId);
+        if (pending != null) {
+            return Index.DELETED.equals(pending) ? null : pending;
+        }
+        return storedVersion(index, tenant, documentId);
+    }
+
+    /** Durable mode: commit and publish now. Batched mode: publish on the next search, commit on the timer. */
+    private void afterWrite(Index index) throws IOException {
+        if (committer == null) {
+            index.writer.commit();
+            refresh(index);
+        }
+    }
+
+    private static void refresh(Index index) throws IOException {
+        if (index.dirty) {
+            index.searchers.maybeRefreshBlocking();
+            index.pending.clear();
+            index.dirty = false;
+        }
     }
 
     private Long storedVersion(Index index, String tenant, String documentId) throws IOException {
@@ -333,16 +383,42 @@ public final class LuceneStore implements ChunkStore, AutoCloseable {
         }
     }
 
+    private void commitAll() {
+        for (Index index : open.values()) {
+            synchronized (index) {
+                try {
+                    if (index.writer.isOpen() && index.writer.hasUncommittedChanges()) {
+                        index.writer.commit();
+                    }
+                } catch (IOException | RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(LuceneStore.class).warn("Periodic Lucene commit failed", e);
+                }
+            }
+        }
+    }
+
     @Override
     public void close() {
-        open.values().forEach(Index::close);
+        if (committer != null) {
+            committer.shutdownNow();
+        }
+        open.values().forEach(Index::close); // IndexWriter.close commits
         open.clear();
     }
 
     /** An open collection index: its writer and the searchers that see its last commit. */
     private static final class Index {
+        static final Long DELETED = Long.MIN_VALUE;
         final IndexWriter writer;
         final SearcherManager searchers;
+        /** Versions written since the searchers were last refreshed (guarded by this). */
+        final Map<String, Long> pending = new java.util.HashMap<>();
+        volatile boolean dirty;
+
+        void written(String documentId, Long version) {
+            pending.put(documentId, version);
+            dirty = true;
+        }
 
         Index(Path dir, KnnVectorsFormat vectors, Analyzer analyzer) {
             try {
