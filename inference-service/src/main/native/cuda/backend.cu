@@ -75,7 +75,7 @@ typedef struct cu_ctx {
     int n_in;
     int max_ctx;           /* positions per sequence */
     cu_graph graphs[SX_MAX_GRAPHS];
-    int use_graphs, use_pdl;
+    int use_graphs, use_pdl, mv_persistent;
     int logits_pinned;     /* ctx->logits registered with cudaHostRegister */
     uint32_t *d_masks; sx_sample_params *d_sparams; int32_t *d_sampled; /* device sampling scratch (n_out_max rows) */
     /* SEXTANT_CUDA_PROFILE=1: eager steps with events between the parts of a step, summed per part */
@@ -292,6 +292,8 @@ static sx_status cu_context_init(sx_context *ctx) {
     }
     const char *g = getenv("SEXTANT_CUDA_GRAPHS"), *pe = getenv("SEXTANT_CUDA_PROFILE");
     c->use_graphs = !(g && g[0] == '0');
+    const char *pm = getenv("SEXTANT_CUDA_MV_PERSISTENT");
+    c->mv_persistent = !(pm && pm[0] == '0');
     const char *pd = getenv("SEXTANT_CUDA_PDL");
     int major = 0; cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, cm->device);
     c->use_pdl = major >= 9 && pd && pd[0] == '1'; /* opt-in: on the H200 it measured slower (858 -> 800 tok/s) */
@@ -336,6 +338,7 @@ static cudaError_t mv(const step *s, const cu_mat *w, int ep, const float *x, in
     /* K split so that at least ~4 warps per SM-slot are busy on small matrices */
     a.ks = a.n_pairs >= 1024 ? 2 : a.n_pairs >= 256 ? 4 : 8; /* measured on H200: K split 2 is best from 2K rows up */
     a.pdl = s->c->use_pdl;
+    a.prefetch = a.persistent = s->c->mv_persistent;
     for (int t0 = 0; t0 < n; t0 += 8) {
         a.n_tok = n - t0 < 8 ? n - t0 : 8;
         if (n == 1) a.n_tok = 1;

@@ -36,6 +36,8 @@ struct sx_mv_args {
     const int *pos, *cells;
     __half *kc, *vc;       /* this layer's caches: (cells, kv_dim) */
     int ks;                /* warps splitting K per row pair: 1, 2, 4 or 8 */
+    int prefetch;          /* prefetch the next row pair's weights into L2 (and the first while x is staged) */
+    int persistent;        /* single-token launches: grid = resident blocks, warps stride over row pairs */
     int pdl;               /* launch as a programmatic dependent of the previous kernel (sm_90): the block
                               prefetches its weight rows into L2 while the previous kernel finishes */
 };

@@ -39,6 +39,19 @@ __device__ __forceinline__ void mv_epilogue(const sx_mv_args &a, int t, int ra, 
     }
 }
 
+/* Pulls this warp's share (K part `sub` of ks) of the two rows of pair p into L2. */
+template <int EP>
+__device__ __forceinline__ void mv_prefetch(const sx_mv_args &a, int p, int ks, int sub, int lane) {
+    if (p >= a.n_pairs) return;
+    int ra0, rb0; mv_rows<EP>(a, p, ra0, rb0);
+    const size_t rbytes = a.row_bytes, part = (rbytes + ks - 1) / ks, lo = part * sub, hi = lo + part < rbytes ? lo + part : rbytes;
+    const uint8_t *r0 = a.w + (size_t)ra0 * rbytes, *r1 = a.w + (size_t)(rb0 >= 0 ? rb0 : ra0) * rbytes;
+    for (size_t o = lo + lane * 128; o < hi; o += 32 * 128) {
+        asm volatile("prefetch.global.L2 [%0];" :: "l"(r0 + o));
+        asm volatile("prefetch.global.L2 [%0];" :: "l"(r1 + o));
+    }
+}
+
 template <int T, int NC, bool NORM, int EP>
 __global__ void __launch_bounds__(SX_MV_WARPS * 32) mv_kernel(const sx_mv_args a) {
     constexpr int CH = Deq<T>::CH;
@@ -48,22 +61,17 @@ __global__ void __launch_bounds__(SX_MV_WARPS * 32) mv_kernel(const sx_mv_args a
     __shared__ float part[SX_MV_WARPS][2][NC];
     const int lane = threadIdx.x & 31, wib = threadIdx.x >> 5;
     const int ks = a.ks, sub = wib % ks;
-    const int p = blockIdx.x * (SX_MV_WARPS / ks) + wib / ks;
+    const int ppb = SX_MV_WARPS / ks;           /* row pairs per block and iteration */
+    const int p0 = blockIdx.x * ppb + wib / ks;  /* this warp's first pair; then + gridDim.x * ppb */
     const int K = a.K;
+    /* weights do not depend on x: start pulling this warp's first rows while x is staged */
+    if (a.prefetch && !a.pdl) mv_prefetch<EP>(a, p0, ks, sub, lane);
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     if (a.pdl) {
         /* weights do not depend on the previous kernel: let the next kernel start, pull this block's rows into L2,
            then wait for the previous kernel's results (x, the residual stream) */
         asm volatile("griddepcontrol.launch_dependents;");
-        if (p < a.n_pairs) {
-            int ra0, rb0; mv_rows<EP>(a, p, ra0, rb0);
-            const size_t rbytes = a.row_bytes, part = (rbytes + ks - 1) / ks, lo = part * sub, hi = lo + part < rbytes ? lo + part : rbytes;
-            const uint8_t *r0 = a.w + (size_t)ra0 * rbytes, *r1 = a.w + (size_t)(rb0 >= 0 ? rb0 : ra0) * rbytes;
-            for (size_t o = lo + lane * 128; o < hi; o += 32 * 128) {
-                asm volatile("prefetch.global.L2 [%0];" :: "l"(r0 + o));
-                asm volatile("prefetch.global.L2 [%0];" :: "l"(r1 + o));
-            }
-        }
+        mv_prefetch<EP>(a, p0, ks, sub, lane);
         asm volatile("griddepcontrol.wait;" ::: "memory");
     }
 #endif
@@ -112,6 +120,11 @@ __global__ void __launch_bounds__(SX_MV_WARPS * 32) mv_kernel(const sx_mv_args a
         }
     }
 
+    /* grid-stride over row pairs: every warp of a block runs the same number of iterations (block-wide syncs) */
+    const int stride = gridDim.x * ppb, n_iter = (a.n_pairs - blockIdx.x * ppb + stride - 1) / stride;
+    for (int it = 0; it < n_iter; it++) {
+    const int p = p0 + it * stride;
+    if (a.prefetch && it + 1 < n_iter) mv_prefetch<EP>(a, p + stride, ks, sub, lane);
     float acc_a[NC], acc_b[NC];
 #pragma unroll
     for (int t = 0; t < NC; t++) { acc_a[t] = 0.f; acc_b[t] = 0.f; }
@@ -171,18 +184,18 @@ __global__ void __launch_bounds__(SX_MV_WARPS * 32) mv_kernel(const sx_mv_args a
             for (int t = 0; t < NC; t++) { part[wib][0][t] = acc_a[t]; part[wib][1][t] = acc_b[t]; }
         }
         __syncthreads();
-        if (sub != 0) return;
-        for (int s = 1; s < ks; s++) {
+        if (sub == 0) for (int s = 1; s < ks; s++) {
 #pragma unroll
             for (int t = 0; t < NC; t++) { acc_a[t] += part[wib + s][0][t]; acc_b[t] += part[wib + s][1][t]; }
         }
+        __syncthreads(); /* part is rewritten by the next iteration */
     }
-    if (!valid) return;
-    if (lane < NC && lane < a.n_tok) {
+    if (valid && sub == 0 && lane < NC && lane < a.n_tok) {
         float va = 0.f, vb = 0.f;
 #pragma unroll
         for (int t = 0; t < NC; t++) if (t == lane) { va = acc_a[t]; vb = acc_b[t]; }
         mv_epilogue<EP>(a, lane, ra, rb, va, vb);
+    }
     }
 }
 
@@ -203,6 +216,14 @@ static cudaError_t mv_launch_t(const sx_mv_args &a, int ep, bool norm, cudaStrea
     dim3 grid((a.n_pairs + pairs_per_block - 1) / pairs_per_block), block(SX_MV_WARPS * 32);
     if (a.n_tok == 1) {
         size_t sm = (size_t)a.K * sizeof(float);
+        if (a.persistent) { /* at most the blocks that are resident at once: one prologue (x staging) per block */
+            static int n_sm = 0;
+            if (!n_sm) cudaDeviceGetAttribute(&n_sm, cudaDevAttrMultiProcessorCount, 0);
+            int occ = 0;
+            cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, norm ? (ep == EP_QKV ? mv_kernel<T, 1, true, EP_QKV> : ep == EP_SWIGLU ? mv_kernel<T, 1, true, EP_SWIGLU> : mv_kernel<T, 1, true, EP_STORE>)
+                                                                 : (ep == EP_RESID ? mv_kernel<T, 1, false, EP_RESID> : mv_kernel<T, 1, false, EP_STORE>), block.x, sm);
+            if (occ > 0 && grid.x > (unsigned)(occ * n_sm)) grid.x = occ * n_sm;
+        }
 #define L1(NRM, E) do { auto k = mv_kernel<T, 1, NRM, E>; \
             static bool big_ = false; \
             if (sm > 48 * 1024 && !big_) { cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, 200 * 1024); big_ = true; } \
