@@ -118,6 +118,38 @@ class MatcherTests {
     }
 
     @Test
+    void hotPathAllocatesNothingOnceWarm() {
+        Vocabulary v = vocab("(", ")", "()", "))", "(()", ")(", "((");
+        ConstraintArtifact a = ConstraintArtifact.compile(balanced(), v, Duration.ofSeconds(5));
+        Matcher m = a.newMatcher();
+        long[] mask = new long[a.maskWords()];
+        int[] tokens = {6, 4, 0, 2, 1, 1, 3};
+        Runnable cycle = () -> {
+            for (int t : tokens) {
+                m.fillNextMask(mask);
+                assertThat(m.accept(t)).isTrue();
+            }
+            m.fillNextMask(mask);
+            m.rollback(tokens.length);
+        };
+        for (int i = 0; i < 200; i++) {
+            cycle.run(); // grows the arrays to this sequence's needs
+        }
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 1000; i++) {
+            for (int t : tokens) {
+                m.fillNextMask(mask);
+                m.accept(t);
+            }
+            m.fillNextMask(mask);
+            m.rollback(tokens.length);
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(allocated).as("bytes allocated by 8000 mask+accept steps").isLessThan(1024);
+    }
+
+    @Test
     void roundTripsThroughTheBinaryFormat() throws IOException {
         Vocabulary v = vocab("(", ")", "()", "))", "(()");
         ConstraintArtifact a = ConstraintArtifact.compile(balanced(), v, Duration.ofSeconds(5));

@@ -145,6 +145,15 @@ class ConstraintCompilerTests {
     }
 
     @Test
+    void flexibleWhitespaceAcceptsPrettyPrintedJsonAndCompactDoesNot() throws Exception {
+        String schema = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}}}}";
+        ConstraintArtifact flexible = ConstraintCompiler.jsonSchema(JSON.readTree(schema), Draft.DRAFT_2020_12, Whitespace.FLEXIBLE, vocab, budget()).artifact();
+        String pretty = "{\n  \"a\" : [ 1, 2 ]\n}";
+        assertThat(Feed.accepts(flexible, tokenizer, pretty)).isTrue();
+        assertThat(Feed.accepts(schema(schema), tokenizer, pretty)).isFalse();
+    }
+
+    @Test
     void compilesARecursiveGbnfGrammar() {
         String gbnf = """
                 # nested lists of digits
