@@ -38,6 +38,9 @@ const sx_backend *sx_backend_cpu(void);
 /* Finds the backend of a kind: CPU directly, CUDA via dlopen("libsextant_cuda.so") next to libsextant. */
 sx_status sx_backend_get(sx_backend_kind kind, const sx_backend **out);
 
+/* After a failed backend call: copies a dlopened backend's own message (sx_cuda_last_error) into ours. */
+sx_status sx_backend_error(const sx_backend *be, sx_status s, const char *what);
+
 /* Error reporting shared by all modules (thread-local sticky message). Returns s. */
 sx_status sx_set_error(sx_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -48,6 +48,7 @@ SX_API sx_status sx_context_init(sx_model *m, const sx_context_params *params, s
     c->n_free = c->n_blocks;
     sx_status s = m->backend->context_init(c);
     if (s != SX_OK) {
+        s = sx_backend_error(m->backend, s, m->path);
         free(tables); free(c->free_blocks); free(c->seqs); free(c->logits); free(c->cells); free(c->out_rows); free(c->sim_len); free(c);
         return s;
     }
@@ -114,7 +115,7 @@ SX_API sx_status sx_decode(sx_context *c, const sx_batch *b, int32_t *sampled) {
     for (int i = 0; i < n; i++) { sx_seq *s = &c->seqs[b->seq_id[i]]; release_blocks(c, s, (s->len + bs - 1) / bs); }
     c->n_outputs = n_out;
     sx_status st = c->model->backend->decode(c, b);
-    if (st != SX_OK) return st;
+    if (st != SX_OK) return sx_backend_error(c->model->backend, st, "sx_decode");
     if (sampled) for (int k = 0; k < n_out; k++) sampled[k] = sx_argmax(c->logits + (size_t)k * n_vocab, n_vocab, NULL);
     return SX_OK;
 }
@@ -156,6 +157,16 @@ SX_API void sx_kv_clear_all(sx_context *c) {
 /* ---- backend registry ---- */
 
 static const sx_backend *cuda_backend;
+static const char *(*cuda_last_error)(void); /* the CUDA backend keeps its own message (it cannot call into us) */
+
+/* After a backend call failed: carry a dlopened backend's own message into our sticky error. */
+sx_status sx_backend_error(const sx_backend *be, sx_status s, const char *what) {
+    if (be && be == cuda_backend && cuda_last_error) {
+        const char *m = cuda_last_error();
+        if (m && *m) return sx_set_error(s, "%s: %s", what, m);
+    }
+    return s;
+}
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 
 sx_status sx_backend_get(sx_backend_kind kind, const sx_backend **out) {
@@ -179,6 +190,7 @@ sx_status sx_backend_get(sx_backend_kind kind, const sx_backend **out) {
             return sx_set_error(SX_ERR_BACKEND, "CUDA backend in %s: missing sx_backend_cuda or ABI mismatch", path);
         }
         cuda_backend = be;
+        cuda_last_error = (const char *(*)(void))dlsym(h, "sx_cuda_last_error");
     }
     pthread_mutex_unlock(&reg_mu);
     *out = cuda_backend;

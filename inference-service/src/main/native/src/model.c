@@ -128,8 +128,12 @@ SX_API sx_status sx_model_load(const char *path, const sx_model_params *params, 
     if (s == SX_OK) s = sx_model_finish(m);
     const sx_backend *be = NULL;
     if (s == SX_OK) s = sx_backend_get(p.backend, &be);
-    if (s == SX_OK) { m->backend = be; s = be->model_init ? be->model_init(m, p.device) : SX_OK; }
-    if (s != SX_OK) { if (s == SX_OK) m->backend = NULL; sx_model_free(m); return s; }
+    if (s == SX_OK) {
+        s = be->model_init ? be->model_init(m, p.device) : SX_OK;
+        if (s != SX_OK) s = sx_backend_error(be, s, path);
+        else m->backend = be; /* only an initialised backend is asked to free the model */
+    }
+    if (s != SX_OK) { sx_model_free(m); return s; }
     *out = m;
     return SX_OK;
 }
