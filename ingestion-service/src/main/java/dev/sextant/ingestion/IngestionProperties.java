@@ -22,7 +22,8 @@ public record IngestionProperties(Path spoolDir, Limits limits, Chunking chunkin
         Embedding embedding, Retrieval retrieval) {
 
     /**
-     * @param maxFileSize           an upload larger than this is refused with 413
+     * @param maxFileSize           an uploaded file larger than this is refused with 413
+     * @param maxJsonSize           a JSON upload body larger than this is refused with 413
      * @param maxPages              pages, slides or sheets
      * @param maxCharacters         extracted characters
      * @param maxCompressionRatio   Tika's zip-bomb guard: output characters per input byte...
@@ -30,7 +31,7 @@ public record IngestionProperties(Path spoolDir, Limits limits, Chunking chunkin
      * @param maxDepth              Tika's guard on XML element nesting
      * @param maxPackageEntryDepth  Tika's guard on nested packages
      */
-    public record Limits(DataSize maxFileSize, int maxPages, long maxCharacters, long maxCompressionRatio,
+    public record Limits(DataSize maxFileSize, DataSize maxJsonSize, int maxPages, long maxCharacters, long maxCompressionRatio,
             long outputThreshold, int maxDepth, int maxPackageEntryDepth) {
     }
 

@@ -301,7 +301,7 @@ class IngestionFlowIT extends IngestionIntegrationTest {
     }
 
     @Test
-    void rejectsInvalidJsonRequestsNamingTheField() {
+    void rejectsInvalidOrOversizedJsonRequests() {
         Http.Response unknownField = http.postJson("/v1/collections/kb/documents", TENANT,
                 "{\"documents\":[{\"title\":\"t\",\"text\":\"x\",\"colour\":\"red\"}]}");
         assertThat(unknownField.status()).isEqualTo(400);
@@ -311,6 +311,10 @@ class IngestionFlowIT extends IngestionIntegrationTest {
         Http.Response badCollection = http.postJson("/v1/collections/..%2Fx/documents", TENANT,
                 Map.of("documents", List.of(Map.of("title", "t", "text", "x"))));
         assertThat(badCollection.status()).isEqualTo(400);
+        Http.Response tooLarge = http.postJson("/v1/collections/kb/documents", TENANT,
+                Map.of("documents", List.of(Map.of("title", "t", "text", "x".repeat(300 * 1024)))));
+        assertThat(tooLarge.status()).isEqualTo(413);
+        assertThat(tooLarge.json().get("limit").asString()).isEqualTo("json-size");
         Http.Response wrongType = http.postJson("/v1/collections/kb/documents", TENANT,
                 Map.of("documents", List.of(Map.of("title", "t", "text", "x", "mediaType", "application/pdf"))));
         assertThat(wrongType.status()).isEqualTo(415);

@@ -33,6 +33,7 @@ abstract class IngestionIntegrationTest {
         registry.add("sextant.ingestion.chunking.max-tokens", () -> "64");
         registry.add("sextant.ingestion.chunking.overlap-tokens", () -> "8");
         registry.add("sextant.ingestion.limits.max-file-size", () -> "256KB");
+        registry.add("sextant.ingestion.limits.max-json-size", () -> "256KB");
     }
 
     private static FakeUpstreams start() {

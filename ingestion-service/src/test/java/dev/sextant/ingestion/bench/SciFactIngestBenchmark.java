@@ -111,7 +111,7 @@ public final class SciFactIngestBenchmark {
             // the peer: the same chunks, embedded directly in batches of 32
             Chunker chunker = new Chunker(new dev.sextant.ingestion.chunk.MiniLmTokenCounter(), 200, 32);
             DocumentParser parser = new DocumentParser(new dev.sextant.ingestion.IngestionProperties(null,
-                    new dev.sextant.ingestion.IngestionProperties.Limits(org.springframework.util.unit.DataSize.ofMegabytes(50),
+                    new dev.sextant.ingestion.IngestionProperties.Limits(org.springframework.util.unit.DataSize.ofMegabytes(50), org.springframework.util.unit.DataSize.ofMegabytes(64),
                             2000, 5_000_000, 100, 1_000_000, 100, 10), null, null, null, null));
             List<String> texts = new ArrayList<>();
             long chunkStart = System.nanoTime();

@@ -25,7 +25,7 @@ class DocumentParserTests {
     private final DocumentParser parser = new DocumentParser(properties(5_000_000, 100));
 
     static IngestionProperties properties(long maxCharacters, int maxPages) {
-        return new IngestionProperties(null, new IngestionProperties.Limits(DataSize.ofMegabytes(50), maxPages,
+        return new IngestionProperties(null, new IngestionProperties.Limits(DataSize.ofMegabytes(50), DataSize.ofMegabytes(64), maxPages,
                 maxCharacters, 100, 10_000, 100, 10), null, null, null, null);
     }
 
