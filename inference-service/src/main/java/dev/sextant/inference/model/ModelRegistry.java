@@ -82,12 +82,17 @@ public class ModelRegistry implements DisposableBean {
         String template;
         try {
             if (Files.isDirectory(path)) {
-                throw new ModelLoadException("Hugging Face directories are loaded by the engine, but their tokenizer.json"
-                        + " is not yet wired into serving; use a GGUF file for '" + modelId + "'", false, null);
-            }
-            try (GgufFile gguf = GgufFile.open(path)) {
-                tokenizer = Tokenizers.fromGguf(gguf);
-                template = gguf.getString("tokenizer.chat_template", null);
+                if (!Files.isRegularFile(path.resolve("tokenizer.json"))) {
+                    throw new ModelLoadException(path + ": no tokenizer.json; a Hugging Face directory needs config.json,"
+                            + " *.safetensors, tokenizer.json and tokenizer_config.json", false, null);
+                }
+                tokenizer = Tokenizers.fromHuggingFaceDirectory(path);
+                template = hfChatTemplate(path);
+            } else {
+                try (GgufFile gguf = GgufFile.open(path)) {
+                    tokenizer = Tokenizers.fromGguf(gguf);
+                    template = gguf.getString("tokenizer.chat_template", null);
+                }
             }
         } catch (IOException | RuntimeException e) {
             if (e instanceof ModelLoadException m) {
@@ -169,6 +174,25 @@ public class ModelRegistry implements DisposableBean {
 
     private String names() {
         return models.isEmpty() ? "none" : models.keySet().stream().sorted().collect(Collectors.joining(", "));
+    }
+
+    /** tokenizer_config.json's chat_template: a string, or a list of named templates ("default" first). */
+    private static String hfChatTemplate(Path dir) throws IOException {
+        Path config = dir.resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(config)) {
+            return null;
+        }
+        tools.jackson.databind.JsonNode template = tools.jackson.databind.json.JsonMapper.builder().build()
+                .readTree(config.toFile()).path("chat_template");
+        if (template.isString()) {
+            return template.asString();
+        }
+        for (tools.jackson.databind.JsonNode named : template) {
+            if ("default".equals(named.path("name").asString(""))) {
+                return named.path("template").asString(null);
+            }
+        }
+        return template.isArray() && !template.isEmpty() ? template.get(0).path("template").asString(null) : null;
     }
 
     static String defaultId(Path path) {

@@ -1,0 +1,146 @@
+package dev.sextant.inference.scheduler.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import dev.sextant.inference.engine.Model;
+import dev.sextant.inference.engine.Session;
+import dev.sextant.inference.engine.SessionOptions;
+import dev.sextant.inference.gguf.GgmlType;
+import dev.sextant.inference.gguf.RandomModelGenerator;
+import dev.sextant.inference.sampling.SamplingParams;
+import dev.sextant.inference.scheduler.GenerationEvent;
+import dev.sextant.inference.scheduler.GenerationRequest;
+import dev.sextant.inference.scheduler.Scheduler;
+import dev.sextant.inference.scheduler.SchedulerConfig;
+import dev.sextant.inference.scheduler.SchedulerMetrics;
+import dev.sextant.inference.tokenizer.Tokenizer;
+import dev.sextant.inference.tokenizer.Tokenizers;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/**
+ * Continuous batching under load (a program, not a test): aggregate tokens/s and time-to-first-token /
+ * inter-token latency p50/p99 at 1, 4, 16 and 64 concurrent streams (prompt 128, output 128 tokens, greedy,
+ * EOS ignored) on the generated 768 × 12-layer 32K-vocabulary Q8_0 model, through the same scheduler the
+ * server uses. Prints the 16-stream/1-stream throughput ratio and ITL p99 ratio (targets ≥ 4× and ≤ 3×).
+ *
+ * <pre>
+ * ./mvnw -q -o -pl inference-service test-compile exec:java -Dexec.classpathScope=test \
+ *     -Dexec.mainClass=dev.sextant.inference.scheduler.bench.ServingBenchmark -Dexec.args="2 128 128"
+ * </pre>
+ * Arguments: threads (default 2), prompt tokens (128), output tokens (128), stream counts (default 1,4,16,64).
+ */
+public final class ServingBenchmark {
+
+    private ServingBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+        int promptTokens = args.length > 1 ? Integer.parseInt(args[1]) : 128;
+        int outputTokens = args.length > 2 ? Integer.parseInt(args[2]) : 128;
+        int[] streams = args.length > 3 ? Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray()
+                : new int[] {1, 4, 16, 64};
+        Path shared = Path.of(System.getenv().getOrDefault("SEXTANT_SHARED_DIR", "../../shared"));
+        Path vocab = shared.resolve("tokenizers/ggml-vocab-llama-spm.gguf");
+        Path modelPath = Path.of("target", "engine-models", "bench-768x12-q8_0.gguf");
+        if (!Files.isRegularFile(modelPath)) {
+            Files.createDirectories(modelPath.getParent());
+            RandomModelGenerator.generate(new RandomModelGenerator.Spec(vocab, 768, 12, 12, 12, 2048, 2048, GgmlType.Q8_0, 1,
+                    false, 10000f, 1e-5f), modelPath);
+        }
+        int maxStreams = Arrays.stream(streams).max().orElse(64);
+        System.out.printf("machine: %d cores online (shared with other work: figures are noisy); model %s (%d MB); "
+                + "%d engine threads; prompt %d, output %d tokens per stream; greedy%n%n", Runtime.getRuntime().availableProcessors(),
+                modelPath, Files.size(modelPath) >> 20, threads, promptTokens, outputTokens);
+        Tokenizer tokenizer = Tokenizers.fromGguf(modelPath);
+        double base = 0;
+        double baseItl = 0;
+        try (Model model = Model.load(modelPath);
+                Session session = model.newSession(SessionOptions.defaults().withThreads(threads).withMaxSequences(maxStreams)
+                        .withContextTokens(maxStreams * (promptTokens + outputTokens + 16)).withMaxBatch(512)
+                        .withMaxOutputs(maxStreams));
+                Scheduler scheduler = new Scheduler("bench", session, tokenizer, new SchedulerConfig(maxStreams, 512, 1024),
+                        new SchedulerMetrics(new SimpleMeterRegistry(), "bench"))) {
+            run(scheduler, model.info().vocabularySize(), 2, promptTokens, 8); // warm-up
+            System.out.println("streams  tok/s(aggregate)  TTFT p50 ms  TTFT p99 ms  ITL p50 ms  ITL p99 ms  wall s");
+            for (int n : streams) {
+                Result r = run(scheduler, model.info().vocabularySize(), n, promptTokens, outputTokens);
+                System.out.printf("%7d  %16.1f  %11.1f  %11.1f  %10.2f  %10.2f  %6.1f%n", n, r.tokensPerSecond,
+                        r.ttftP50, r.ttftP99, r.itlP50, r.itlP99, r.wallSeconds);
+                if (n == 1) {
+                    base = r.tokensPerSecond;
+                    baseItl = r.itlP99;
+                }
+                if (n == 16 && base > 0) {
+                    System.out.printf("         16 streams / 1 stream: throughput %.2fx (target >= 4x), ITL p99 %.2fx (target <= 3x)%n",
+                            r.tokensPerSecond / base, r.itlP99 / baseItl);
+                }
+            }
+        }
+        System.exit(0);
+    }
+
+    private record Result(double tokensPerSecond, double ttftP50, double ttftP99, double itlP50, double itlP99, double wallSeconds) {
+    }
+
+    private static Result run(Scheduler scheduler, int vocab, int streams, int promptTokens, int outputTokens)
+            throws InterruptedException {
+        SplittableRandom random = new SplittableRandom(streams);
+        CountDownLatch done = new CountDownLatch(streams);
+        long[] submitted = new long[streams];
+        long[] first = new long[streams];
+        List<List<Long>> gaps = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int s = 0; s < streams; s++) {
+            int[] prompt = new int[promptTokens];
+            prompt[0] = 1;
+            for (int i = 1; i < promptTokens; i++) {
+                prompt[i] = 3 + random.nextInt(vocab - 3);
+            }
+            int stream = s;
+            List<Long> mine = new ArrayList<>();
+            gaps.add(mine);
+            long[] last = new long[1];
+            submitted[s] = System.nanoTime();
+            scheduler.submit(new GenerationRequest(prompt, SamplingParams.greedy(), outputTokens, List.of(), true,
+                    Duration.ofMinutes(30)), event -> {
+                        long now = System.nanoTime();
+                        if (event instanceof GenerationEvent.Token) {
+                            if (first[stream] == 0) {
+                                first[stream] = now;
+                            } else {
+                                mine.add(now - last[0]);
+                            }
+                            last[0] = now;
+                        } else {
+                            done.countDown();
+                        }
+                    });
+        }
+        done.await(30, TimeUnit.MINUTES);
+        double wall = (System.nanoTime() - start) / 1e9;
+        double[] ttft = new double[streams];
+        for (int s = 0; s < streams; s++) {
+            ttft[s] = (first[s] - submitted[s]) / 1e6;
+        }
+        double[] itl = gaps.stream().flatMap(List::stream).mapToDouble(n -> n / 1e6).toArray();
+        return new Result(streams * (double) outputTokens / wall, pct(ttft, 50), pct(ttft, 99), pct(itl, 50), pct(itl, 99), wall);
+    }
+
+    private static double pct(double[] values, double p) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100 * sorted.length) - 1)];
+    }
+}
