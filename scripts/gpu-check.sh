@@ -60,7 +60,7 @@ if timeout 420 python3 "$ROOT/scripts/gpu/llama_check.py" --bin "$RUN" --out "$O
 if [ -f /tmp/sextant-llama-bf16.gguf ]; then
   G=/tmp/sextant-llama-bf16.gguf
   echo "--- batch 1 without CUDA graphs (informational)"; SEXTANT_CUDA_GRAPHS=0 timeout 60 "$RUN" bench $G 1 128 | grep "batch 1"
-  echo "--- batch 1 with programmatic dependent launch (informational)"; SEXTANT_CUDA_PDL=1 timeout 60 "$RUN" bench $G 1 128 | grep "batch 1"
+  echo "--- batch 1 without programmatic dependent launch (informational)"; SEXTANT_CUDA_PDL=0 timeout 60 "$RUN" bench $G 1 128 | grep "batch 1"
   echo "--- batch 1 without persistent matvec grids and L2 prefetch (informational)"; SEXTANT_CUDA_MV_PERSISTENT=0 timeout 60 "$RUN" bench $G 1,8 128 | grep "batch"
   echo "--- time per part of a step, eager, events between parts (informational)"; SEXTANT_CUDA_PROFILE=1 timeout 60 "$RUN" bench $G 1,8,64 32 | grep profile
 fi
