@@ -65,6 +65,16 @@ public class JobRepository {
                 .update() == 1;
     }
 
+    /** Extends every lease {@code owner} holds: the heartbeat of a live instance. */
+    public int heartbeat(String owner, Duration lease) {
+        return jdbc.sql("""
+                update jobs set lease_expires_at = now() + make_interval(secs => :lease)
+                where lease_owner = :owner and state in %s""".formatted(OPEN))
+                .param("lease", lease.toMillis() / 1000.0)
+                .param("owner", owner)
+                .update();
+    }
+
     /** Ends a leased job in a terminal state. */
     public boolean finish(UUID id, String owner, JobState state, String error) {
         return jdbc.sql("""

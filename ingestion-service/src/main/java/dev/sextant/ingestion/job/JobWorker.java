@@ -13,8 +13,9 @@ import org.springframework.stereotype.Component;
 import dev.sextant.ingestion.IngestionProperties;
 
 /**
- * Worker threads that claim jobs from the queue and run them. Each instance has its own owner id; when an
- * instance dies its leases expire and any instance's workers claim those jobs again.
+ * Worker threads that claim jobs from the queue and run them, and a heartbeat that extends this instance's leases
+ * every third of the lease time, so a job waiting on a slow upstream keeps its lease. Each instance has its own
+ * owner id; when an instance dies its heartbeat stops, its leases expire and any instance claims those jobs again.
  */
 @Component
 class JobWorker implements SmartLifecycle {
@@ -43,6 +44,7 @@ class JobWorker implements SmartLifecycle {
         for (int i = 0; i < properties.threads(); i++) {
             threads.add(Thread.ofVirtual().name("ingestion-worker-" + i).start(this::loop));
         }
+        threads.add(Thread.ofVirtual().name("ingestion-lease-heartbeat").start(this::heartbeat));
         log.info("{} started {} worker threads", owner, properties.threads());
     }
 
@@ -67,6 +69,19 @@ class JobWorker implements SmartLifecycle {
                 } catch (InterruptedException interrupted) {
                     return;
                 }
+            }
+        }
+    }
+
+    private void heartbeat() {
+        while (running) {
+            try {
+                Thread.sleep(properties.lease().dividedBy(3));
+                jobs.heartbeat(owner, properties.lease());
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.warn("lease heartbeat failed: {}", e.toString());
             }
         }
     }

@@ -51,7 +51,7 @@ public final class SciFactIngestBenchmark {
                 "retrieval", "scifact", "corpus.jsonl.gz");
         List<Map<String, String>> documents = load(corpus, limit);
         System.out.printf("machine: %d cores, %s; model all-MiniLM-L6-v2 (ONNX Runtime, %d intra-op threads); "
-                + "embedding batch 32; chunks <= 200 tokens, overlap 32; 1 repetition%n", threads, cpu(), threads);
+                + "embedding batch 32 (requests of concurrent jobs merged); chunks <= 200 tokens, overlap 32; 1 repetition%n", threads, cpu(), threads);
         System.out.printf("corpus: %s, %d documents%n", corpus, documents.size());
 
         try (Connection c = DriverManager.getConnection(TestDatabase.url(), TestDatabase.user(), TestDatabase.password());
@@ -68,7 +68,6 @@ public final class SciFactIngestBenchmark {
                     "--spring.flyway.schemas=" + SCHEMA, "--spring.flyway.default-schema=" + SCHEMA,
                     "--sextant.ingestion.embedding.base-url=" + upstreams.baseUrl(),
                     "--sextant.ingestion.retrieval.base-url=" + upstreams.baseUrl(),
-                    "--sextant.ingestion.worker.threads=2",
                     "--sextant.ingestion.worker.poll-interval=20ms",
                     "--logging.level.root=WARN",
                     "--management.tracing.sampling.probability=0");
@@ -102,8 +101,9 @@ public final class SciFactIngestBenchmark {
             int failed = count("select count(*) from jobs where state <> 'done'");
             System.out.printf("end to end: %d documents, %d chunks in %.1f s: %.1f documents/s, %.1f chunks/s (%d jobs not done)%n",
                     indexed, chunks, wall, indexed / wall, chunks / wall, failed);
-            System.out.printf("where time goes (summed over jobs, 2 workers): upload+parse %.1f s (request time), "
-                    + "chunk %.1f s, embed %.1f s, index %.1f s%n", postNanos / 1e9,
+            System.out.printf("where time goes (summed over jobs, %s concurrent jobs): upload+parse %.1f s (request time), "
+                    + "chunk %.1f s, embed %.1f s, index %.1f s%n", context.getEnvironment().getProperty("sextant.ingestion.worker.threads"),
+                    postNanos / 1e9,
                     seconds(meters, "chunk") - chunkBefore, seconds(meters, "embed") - embedBefore,
                     seconds(meters, "index") - indexBefore);
             context.close();
