@@ -7,7 +7,8 @@ import java.nio.FloatBuffer;
 /**
  * A native context on a {@link Model}: thread pool, paged KV cache for several sequences, scratch. One step
  * runs a batch that mixes prefill chunks and decode tokens of different sequences. Not thread-safe: one
- * scheduler thread steps a session.
+ * scheduler thread steps a session (methods are synchronized only so that close() can never free the native
+ * context under a running step).
  */
 public final class Session implements AutoCloseable {
 
@@ -74,7 +75,7 @@ public final class Session implements AutoCloseable {
     }
 
     /** Runs one step; returns the number of output rows (their greedy tokens are in the batch). */
-    public int step(Batch batch) {
+    public synchronized int step(Batch batch) {
         if (batch.size() == 0) {
             throw new IllegalArgumentException("empty batch");
         }
@@ -85,7 +86,7 @@ public final class Session implements AutoCloseable {
     }
 
     /** Logits of the k-th output row of the last step (a read-only view, overwritten by the next step). */
-    public FloatBuffer logits(int k) {
+    public synchronized FloatBuffer logits(int k) {
         handle();
         return logits.slice(k * vocab, vocab).asReadOnlyBuffer();
     }
@@ -97,19 +98,19 @@ public final class Session implements AutoCloseable {
         return out;
     }
 
-    public void clearSequence(int seq) {
+    public synchronized void clearSequence(int seq) {
         SextantNative.kvClearSeq(handle(), seq);
     }
 
-    public void truncateSequence(int seq, int keep) {
+    public synchronized void truncateSequence(int seq, int keep) {
         SextantNative.kvTruncateSeq(handle(), seq, keep);
     }
 
-    public int sequenceLength(int seq) {
+    public synchronized int sequenceLength(int seq) {
         return SextantNative.kvSeqLen(handle(), seq);
     }
 
-    public int freeBlocks() {
+    public synchronized int freeBlocks() {
         return SextantNative.kvFreeBlocks(handle());
     }
 
@@ -120,8 +121,9 @@ public final class Session implements AutoCloseable {
         return ptr;
     }
 
+    /** Frees the native context; waits for a step in progress (the monitor), so it never frees under one. */
     @Override
-    public void close() {
+    public synchronized void close() {
         ptr = 0;
         cleanable.clean();
     }
