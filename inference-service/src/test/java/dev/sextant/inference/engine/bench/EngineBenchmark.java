@@ -19,10 +19,13 @@ import java.util.SplittableRandom;
 /**
  * Decode (batch 1) and prefill (512-token prompt) throughput of Sextant's engine and of llama.cpp
  * (java-llama.cpp, same file, same thread count, same JVM run), their ratio, and our RSS after load.
- * Not a test: a program that prints figures. Run after {@code ./mvnw -o -pl inference-service test-compile}:
+ * Not a test: a program that prints figures. Run from the repository root:
  * <pre>
- * cd inference-service && ../mvnw -q -o exec:java -Dexec.classpathScope=test \
- *   -Dexec.mainClass=dev.sextant.inference.engine.bench.EngineBenchmark -Dexec.args="2"
+ * ./mvnw -q -o -pl inference-service -am test-compile
+ * cd inference-service
+ * ../mvnw -q -o dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test
+ * SEXTANT_SHARED_DIR=$PWD/../../shared java -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \
+ *   dev.sextant.inference.engine.bench.EngineBenchmark 2 128 3
  * </pre>
  * Arguments: threads (default 2), decode tokens for the 134M model (default 128), repetitions (default 3, best taken).
  */
