@@ -13,6 +13,7 @@ import org.springframework.test.context.DynamicPropertySource;
     "sextant.gateway.auth.admin-key=" + GatewayClient.ADMIN_KEY,
     "sextant.gateway.auth.bootstrap-key=" + AbstractGatewayIT.BOOTSTRAP_KEY,
     "sextant.gateway.max-body-size=64KB",
+    "sextant.gateway.cors.allowed-origins=https://app.example",
     "sextant.gateway.resilience.routes.structured-output.sliding-window-size=4",
     "sextant.gateway.resilience.routes.structured-output.minimum-number-of-calls=4",
     "sextant.gateway.resilience.routes.structured-output.wait-in-open-state=60s",

@@ -29,9 +29,10 @@ import tools.jackson.databind.json.JsonMapper;
  * latency, throughput, the added p50/p99 and the throughput ratio gateway/direct.
  *
  * <pre>
- * ./mvnw -B -q -o -pl gateway-service test-compile
- * java -cp gateway-service/target/test-classes:gateway-service/target/classes:$(cat /tmp/gw-cp.txt) \
- *     dev.sextant.gateway.bench.GatewayOverheadBenchmark [connections=200] [seconds=20]
+ * ./mvnw -B -q -pl gateway-service test-compile dependency:build-classpath \
+ *     -Dmdep.outputFile=target/bench-classpath.txt -Dmdep.includeScope=test
+ * java -cp gateway-service/target/test-classes:gateway-service/target/classes:$(cat gateway-service/target/bench-classpath.txt) \
+ *     dev.sextant.gateway.bench.GatewayOverheadBenchmark 200 20      # connections, seconds per run
  * </pre>
  *
  * Load generator, upstream and gateway share one JVM and the machine's cores; the upstream answers at once
