@@ -70,8 +70,7 @@ final class TokenTables {
             walk.contextual = 0;
             if (g.isPushdown()) {
                 m.reset();
-                m.pushTop(m.newFrame(s, StackMachine.NOPOP));
-                walk.dfs(0, 0, 1, false);
+                walk.dfsFast(0, s);
             } else {
                 walk.dfsDfa(0, s);
             }
@@ -149,6 +148,7 @@ final class TokenTables {
         final int[] byteNext;
         final boolean[] accept;
         final boolean[] hasBytes;
+        final int[] callOffset;
 
         Walk(TokenTrie trie, StackMachine m, int vocabSize, Grammar g) {
             this.trie = trie;
@@ -156,6 +156,7 @@ final class TokenTables {
             this.byteNext = g.byteNext;
             this.accept = g.accept;
             this.hasBytes = g.hasBytes;
+            this.callOffset = g.callOffset;
             this.acceptedIds = new int[vocabSize];
             this.contextIds = new int[vocabSize];
         }
@@ -173,6 +174,50 @@ final class TokenTables {
                 if (hasBytes[t] && trie.firstChild[c] >= 0) {
                     dfsDfa(c, t);
                 }
+            }
+        }
+
+        /**
+         * The pushdown case while the walk stays on one stack top at plain byte states (no call, no return):
+         * a table lookup per byte; at the first state that calls or may return it hands over to {@link #dfs}.
+         */
+        void dfsFast(int node, int state) {
+            for (int c = trie.firstChild[node]; c >= 0; c = trie.nextSibling[c]) {
+                int t = byteNext[state * 256 + trie.label[c]];
+                if (t < 0) {
+                    continue;
+                }
+                if (callOffset[t] == callOffset[t + 1] && !accept[t]) {
+                    if (!hasBytes[t]) {
+                        continue;
+                    }
+                    for (int tok = trie.firstToken[c]; tok >= 0; tok = trie.nextToken[tok]) {
+                        acceptedIds[accepted++] = tok;
+                    }
+                    if (trie.firstChild[c] >= 0) {
+                        dfsFast(c, t);
+                    }
+                    continue;
+                }
+                int frameMark = m.frames;
+                int setMark = m.setsTop;
+                int len = m.single(t, StackMachine.NOPOP);
+                boolean nc = m.needContext;
+                boolean ok = len > 0;
+                if (ok || nc) {
+                    for (int tok = trie.firstToken[c]; tok >= 0; tok = trie.nextToken[tok]) {
+                        if (ok) {
+                            acceptedIds[accepted++] = tok;
+                        } else {
+                            contextIds[contextual++] = tok;
+                        }
+                    }
+                    if (trie.firstChild[c] >= 0) {
+                        dfs(c, setMark, setMark + len, nc);
+                    }
+                }
+                m.frames = frameMark;
+                m.setsTop = setMark;
             }
         }
 
