@@ -25,7 +25,9 @@ public record InferenceProperties(
         @DefaultValue("4096") int contextTokens,
         @DefaultValue("16") int kvBlockSize,
         @DefaultValue("5m") Duration requestTimeout,
-        @DefaultValue("0") long memoryBudgetBytes) {
+        @DefaultValue("0") long memoryBudgetBytes,
+        @DefaultValue("https://huggingface.co") String hubEndpoint,
+        String hubCache) {
 
     /** One model to load: a GGUF file or a Hugging Face directory, optionally in a consumer group. */
     public record Reader(String id, String path, @DefaultValue("primary") String consumerGroup) {
@@ -33,5 +35,8 @@ public record InferenceProperties(
 
     public InferenceProperties {
         readers = readers == null ? List.of() : List.copyOf(readers);
+        if (hubCache == null || hubCache.isBlank()) {
+            hubCache = System.getProperty("user.home") + "/.cache/sextant/hub";
+        }
     }
 }

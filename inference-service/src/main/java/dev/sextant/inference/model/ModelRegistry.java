@@ -2,6 +2,7 @@ package dev.sextant.inference.model;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -70,6 +71,18 @@ public class ModelRegistry implements DisposableBean {
             throw new ModelLoadException("'path' is required: a GGUF file or a Hugging Face directory", false, null);
         }
         Path path = Path.of(source);
+        if (!Files.exists(path) && HubDownloader.looksLikeModelId(source)) {
+            try {
+                path = new HubDownloader(URI.create(properties.hubEndpoint()), Path.of(properties.hubCache()), System.err)
+                        .download(source);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new ModelLoadException("Cannot download '" + source + "' from " + properties.hubEndpoint() + ": "
+                        + e.getMessage(), false, e);
+            }
+            if (id == null || id.isBlank()) {
+                id = source.replaceFirst("[:@].*$", "").replaceFirst("^.*/", "");
+            }
+        }
         if (!Files.exists(path)) {
             throw new ModelLoadException("No model at '" + source + "': give a GGUF file or a Hugging Face directory"
                     + " (config.json + *.safetensors + tokenizer.json) on this machine", false, null);
