@@ -43,6 +43,9 @@ static int online_cores(void) { long n = sysconf(_SC_NPROCESSORS_ONLN); return n
 
 /* Rows per work item: big enough that each thread streams long contiguous runs of weights (decode is bound by
  * memory bandwidth), small enough that a preempted thread holds little work. */
+#ifndef MM_ACT_BLOCK
+#define MM_ACT_BLOCK 32
+#endif
 #ifndef MM_CHUNK_DIV
 #define MM_CHUNK_DIV 8
 #endif
@@ -82,7 +85,9 @@ static void mm_task(void *arg, int ith, int nth) {
         const float *bias = op->bias ? op->bias->data : NULL; /* biases are converted to F32 at model init */
         const uint8_t *act = j->act[o];
         /* All input rows against this chunk of weight rows: the chunk stays in cache while it is reused. */
-        j->kern->gemm[op->w->type](j->k, w + (size_t)r0 * rb, rb, r1 - r0, act, j->act_stride[o], j->n, op->y + r0, (size_t)op->ldy, dot);
+        for (int b0 = 0; b0 < j->n; b0 += MM_ACT_BLOCK) /* a block of input rows stays in cache across the weight rows */
+            j->kern->gemm[op->w->type](j->k, w + (size_t)r0 * rb, rb, r1 - r0, act + (size_t)b0 * j->act_stride[o], j->act_stride[o],
+                                       j->n - b0 < MM_ACT_BLOCK ? j->n - b0 : MM_ACT_BLOCK, op->y + (size_t)b0 * op->ldy + r0, (size_t)op->ldy, dot);
         if (bias)
             for (int b = 0; b < j->n; b++)
                 for (int r = r0; r < r1; r++) op->y[(size_t)b * op->ldy + r] += bias[r];
