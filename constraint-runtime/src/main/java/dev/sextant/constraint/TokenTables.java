@@ -51,8 +51,29 @@ final class TokenTables {
         int[] cls = localClasses(g, maxLen + 1);
         int[] representative = new int[n];
         Arrays.fill(representative, -1);
+        boolean[] done = new boolean[n];
+        java.util.Map<String, Object[]> shared = SHARED.computeIfAbsent(vocab.tokens(), k -> java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>()));
+        java.util.List<Object[]> toShare = new java.util.ArrayList<>();
+        for (int r = 0; r < g.ruleCount(); r++) {
+            int[] local = selfContainedRule(g, r);
+            if (local == null) {
+                continue;
+            }
+            String key = signature(g, r, local);
+            Object[] hit = shared.get(key);
+            if (hit != null) {
+                for (int i = 0; i < local.length; i++) {
+                    list[local[i]] = ((int[][]) hit[0])[i];
+                    mask[local[i]] = ((long[][]) hit[1])[i];
+                    ctx[local[i]] = ((int[][]) hit[2])[i];
+                    done[local[i]] = true;
+                }
+            } else {
+                toShare.add(new Object[] {key, local});
+            }
+        }
         for (int s = 0; s < n; s++) {
-            if (!g.hasBytes[s]) {
+            if (!g.hasBytes[s] || done[s]) {
                 continue;
             }
             int rep = representative[cls[s]];
@@ -89,7 +110,73 @@ final class TokenTables {
             Arrays.sort(c);
             ctx[s] = c;
         }
+        for (Object[] e : toShare) {
+            int[] local = (int[]) e[1];
+            int[][] l = new int[local.length][];
+            long[][] mk = new long[local.length][];
+            int[][] c = new int[local.length][];
+            for (int i = 0; i < local.length; i++) {
+                l[i] = list[local[i]];
+                mk[i] = mask[local[i]];
+                c[i] = ctx[local[i]];
+            }
+            if (shared.size() < 64) {
+                shared.put((String) e[0], new Object[] {l, mk, c});
+            }
+        }
         return new TokenTables(list, mask, ctx);
+    }
+
+    /** Tables of self-contained rules (calls only themselves, like "any JSON value"), per vocabulary and rule shape. */
+    private static final java.util.Map<byte[][], java.util.Map<String, Object[]>> SHARED =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** The rule's states in BFS order from its start when it calls no rule but itself; null otherwise. */
+    private static int[] selfContainedRule(Grammar g, int r) {
+        java.util.LinkedHashMap<Integer, Integer> order = new java.util.LinkedHashMap<>();
+        java.util.ArrayDeque<Integer> queue = new java.util.ArrayDeque<>();
+        order.put(g.ruleStart[r], 0);
+        queue.add(g.ruleStart[r]);
+        while (!queue.isEmpty()) {
+            int s = queue.poll();
+            for (int c = g.callOffset[s]; c < g.callOffset[s + 1]; c++) {
+                if (g.callRule[c] != r) {
+                    return null;
+                }
+                if (order.putIfAbsent(g.callReturn[c], order.size()) == null) {
+                    queue.add(g.callReturn[c]);
+                }
+            }
+            for (int b = 0; b < 256; b++) {
+                int t = g.byteNext[s * 256 + b];
+                if (t >= 0 && order.putIfAbsent(t, order.size()) == null) {
+                    queue.add(t);
+                }
+            }
+        }
+        return order.keySet().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static String signature(Grammar g, int r, int[] local) {
+        java.util.HashMap<Integer, Integer> index = new java.util.HashMap<>();
+        for (int i = 0; i < local.length; i++) {
+            index.put(local[i], i);
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int s : local) {
+            sb.append(g.accept[s] ? 'A' : 'a');
+            for (int b = 0; b < 256; b++) {
+                int t = g.byteNext[s * 256 + b];
+                if (t >= 0) {
+                    sb.append(b).append('>').append(index.get(t)).append(',');
+                }
+            }
+            for (int c = g.callOffset[s]; c < g.callOffset[s + 1]; c++) {
+                sb.append("call>").append(index.get(g.callReturn[c])).append(',');
+            }
+            sb.append(';');
+        }
+        return sb.toString();
     }
 
     /**
