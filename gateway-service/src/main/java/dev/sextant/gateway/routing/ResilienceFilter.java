@@ -14,6 +14,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
 
+import dev.sextant.gateway.problem.GatewayException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -85,6 +86,11 @@ public class ResilienceFilter implements GlobalFilter, Ordered {
                         "no response headers within " + budget.toMillis() + " ms")))
                 .doOnError(error -> {
                     if (judged.compareAndSet(false, true)) {
+                        if (error instanceof GatewayException) {
+                            // The client's fault (e.g. a streamed body over the limit), not the upstream's.
+                            breaker.releasePermission();
+                            return;
+                        }
                         breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, error);
                         if (error instanceof TimeoutException timeout) {
                             limiter.onError(timeout);
