@@ -37,11 +37,13 @@ public class RetrievalClient {
                 .body(PutResult.class));
     }
 
+    /** Removes the document; one retrieval does not know (never indexed, or already gone) counts as removed. */
     public void delete(String tenant, String collection, String documentId) {
         Upstreams.call("retrieval-service", () -> http.delete()
                 .uri("/internal/collections/{c}/documents/{d}", collection, documentId)
                 .header("X-Sextant-Tenant", tenant)
                 .retrieve()
+                .onStatus(status -> status.value() == 404, (request, response) -> { })
                 .toBodilessEntity());
     }
 

@@ -218,9 +218,12 @@ public final class FakeUpstreams implements AutoCloseable {
                         "chunks", body.get("chunks").size()));
             }
             case "DELETE" -> {
-                store.remove(key);
-                exchange.sendResponseHeaders(204, -1);
-                exchange.close();
+                if (store.remove(key) == null) {
+                    respond(exchange, 404, Map.of("title", "no such document"));
+                } else {
+                    exchange.sendResponseHeaders(204, -1);
+                    exchange.close();
+                }
             }
             default -> respond(exchange, 405, Map.of("title", "method not allowed"));
         }
