@@ -372,4 +372,31 @@ public abstract class RetrievalApiContract {
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(json(response).get("code").asString()).isEqualTo("upstream-unavailable");
     }
+
+    // The service's smoke checks (probes, metrics, the shared error model), here so that they share the context.
+
+    @Test
+    void reportsLivenessAndReadiness() throws Exception {
+        assertThat(send("GET", "/actuator/health/liveness", null).body()).contains("\"UP\"");
+        assertThat(send("GET", "/actuator/health/readiness", null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void exportsPrometheusMetrics() throws Exception {
+        HttpResponse<String> response = send("GET", "/actuator/prometheus", null);
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("jvm_memory_used_bytes").contains("application=\"retrieval-service\"");
+    }
+
+    @Test
+    void answersUnknownPathWithProblemJsonCarryingRequestId() throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/no-such-endpoint"))
+                .header("X-Request-Id", "req-123").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                ct -> assertThat(ct).startsWith("application/problem+json"));
+        assertThat(response.headers().firstValue("X-Request-Id")).hasValue("req-123");
+        assertThat(response.body()).contains("\"type\":\"https://sextant.dev/problems/not-found\"")
+                .contains("\"requestId\":\"req-123\"");
+    }
 }

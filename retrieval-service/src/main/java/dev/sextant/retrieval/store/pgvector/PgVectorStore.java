@@ -201,8 +201,11 @@ public final class PgVectorStore implements ChunkStore {
         String sql = "EXPLAIN SELECT c.id FROM chunks c WHERE c.collection_id = ? ORDER BY " + distance + " LIMIT ?";
         return tx.inTenant(tenant, jdbc -> {
             jdbc.queryForObject("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)", String.class);
-            // On a table this small a sequential scan is cheaper; forbid it to see whether the index can serve the query.
+            // On a collection this small, scanning its rows and sorting is cheaper; forbid scans and sorts to see
+            // whether the collection's HNSW index can serve the ordered query.
             jdbc.queryForObject("SELECT set_config('enable_seqscan', 'off', true)", String.class);
+            jdbc.queryForObject("SELECT set_config('enable_bitmapscan', 'off', true)", String.class);
+            jdbc.queryForObject("SELECT set_config('enable_sort', 'off', true)", String.class);
             return String.join("\n", jdbc.queryForList(sql, String.class, Long.parseLong(collection.id()),
                     new PGvector(query), topK));
         });
