@@ -39,6 +39,7 @@ class ServingIT {
 
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
+        registry.add("sextant.inference.structured-output-url", () -> "http://127.0.0.1:9"); // nothing listens there
         registry.add("sextant.inference.default-model", () -> SharedData.file("models/stories260K.gguf").toString());
         registry.add("sextant.inference.threads", () -> "2");
         registry.add("sextant.inference.max-num-seqs", () -> "16");
@@ -207,12 +208,23 @@ class ServingIT {
     }
 
     @Test
-    void refusesAResponseFormatItCannotEnforce() throws Exception {
+    void refusesAResponseFormatTypeItDoesNotKnow() throws Exception {
+        HttpResponse<String> response = post("/v1/chat/completions", """
+                {"model": "stories260K", "messages": [{"role": "user", "content": "Hi"}],
+                 "response_format": {"type": "xml"}}""");
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(response.body()).at("/error/param").asString()).isEqualTo("response_format.type");
+    }
+
+    @Test
+    void aConstraintWithoutTheCompilerIs503NotSilence() throws Exception {
+        // no structured-output-service runs in this test: the constraint must not be silently dropped
         HttpResponse<String> response = post("/v1/chat/completions", """
                 {"model": "stories260K", "messages": [{"role": "user", "content": "Hi"}],
                  "response_format": {"type": "json_object"}}""");
-        assertThat(response.statusCode()).isEqualTo(400);
-        assertThat(JSON.readTree(response.body()).at("/error/param").asString()).isEqualTo("response_format");
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.headers().firstValue("Retry-After")).isPresent();
+        assertThat(JSON.readTree(response.body()).at("/error/code").asString()).isEqualTo("constraint_compiler_unavailable");
     }
 
     @Test
