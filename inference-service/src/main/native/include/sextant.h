@@ -132,7 +132,18 @@ SX_API int32_t sx_argmax(const float *logits, int32_t n_vocab, const uint32_t *a
 SX_API sx_status sx_kv_clear_seq(sx_context *ctx, int32_t seq_id);      /* frees all its blocks */
 SX_API sx_status sx_kv_truncate_seq(sx_context *ctx, int32_t seq_id, int32_t n_keep);
 SX_API int32_t sx_kv_seq_len(const sx_context *ctx, int32_t seq_id);
-SX_API int32_t sx_kv_free_blocks(const sx_context *ctx);
+SX_API int32_t sx_kv_free_blocks(const sx_context *ctx);  /* never-used blocks plus evictable cached ones */
+
+/*
+ * Prefix caching (automatic, like vLLM's): every block a step fills completely is hashed by its tokens chained
+ * with the previous block's hash and stays cached after its sequence frees it (least recently used evicted first
+ * when a step needs blocks). sx_kv_attach_prefix puts into the table of the EMPTY sequence seq_id the longest
+ * chain of cached blocks that matches tokens[0..n), shared with any sequence that holds them, and stores in
+ * *n_cached the number of tokens already computed (a multiple of the block size, at most n - 1: the last token
+ * is always left to compute, since its logits are needed). Decode from position *n_cached on. A step that
+ * would write into a block shared with another sequence fails with SX_ERR_ARGUMENT.
+ */
+SX_API sx_status sx_kv_attach_prefix(sx_context *ctx, int32_t seq_id, const int32_t *tokens, int32_t n, int32_t *n_cached);
 SX_API void sx_kv_clear_all(sx_context *ctx);
 
 #ifdef __cplusplus

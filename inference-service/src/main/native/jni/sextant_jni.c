@@ -160,3 +160,17 @@ JNIEXPORT jint JNICALL FN(kvFreeBlocks)(JNIEnv *env, jclass cls, jlong h) {
     if (!check_handle(env, h, "session")) return 0;
     return sx_kv_free_blocks((sx_context *)(intptr_t)h);
 }
+
+/* Attaches the cached blocks matching the prompt's prefix to the empty sequence; returns the tokens cached. */
+JNIEXPORT jint JNICALL FN(kvAttachPrefix)(JNIEnv *env, jclass cls, jlong h, jint seq, jintArray tokens) {
+    if (!check_handle(env, h, "session")) return 0;
+    if (!tokens) { throw_status(env, SX_ERR_ARGUMENT, "attachPrefix: tokens are null"); return 0; }
+    jsize n = (*env)->GetArrayLength(env, tokens);
+    jint *t = (*env)->GetIntArrayElements(env, tokens, NULL);
+    if (!t) return 0; /* OutOfMemoryError pending */
+    int32_t cached = 0;
+    sx_status s = sx_kv_attach_prefix((sx_context *)(intptr_t)h, seq, (const int32_t *)t, n, &cached);
+    (*env)->ReleaseIntArrayElements(env, tokens, t, JNI_ABORT);
+    if (s) { throw_last(env, s); return 0; }
+    return cached;
+}

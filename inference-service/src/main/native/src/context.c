@@ -9,6 +9,130 @@
 #include <pthread.h>
 #include <stdio.h>
 
+/* ---- prefix cache: ref-counted blocks, chained block hashes, LRU of unreferenced cached blocks ---- */
+
+#define PREFIX_SEED 0xcbf29ce484222325ull
+
+/* Hash of one full block of tokens chained with the previous block's hash (PREFIX_SEED for the first block),
+ * so equal hashes mean equal token prefixes up to the end of the block; lookups also compare the block's own
+ * tokens, leaving only a 64-bit collision of earlier blocks undetected. */
+static uint64_t block_chain_hash(uint64_t prev, const int32_t *t, int bs) {
+    uint64_t h = prev;
+    for (int i = 0; i < bs; i++) { h ^= (uint32_t)t[i]; h *= 0x100000001b3ull; }
+    h ^= h >> 33; h *= 0xff51afd7ed558ccdull; h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53ull; h ^= h >> 33;
+    return h;
+}
+
+static int prefix_init(sx_context *c) {
+    const size_t nb = (size_t)c->n_blocks, bs = (size_t)c->params.kv_block_size;
+    int32_t nbk = 1;
+    while (nbk < 2 * c->n_blocks) nbk <<= 1;
+    c->n_buckets = nbk;
+    c->block_ref = calloc(nb, sizeof(int32_t));
+    c->block_hash = calloc(nb, sizeof(uint64_t));
+    c->block_reg = calloc(nb, 1);
+    c->hash_next = malloc(nb * sizeof(int32_t));
+    c->hash_head = malloc((size_t)nbk * sizeof(int32_t));
+    c->lru_prev = malloc(nb * sizeof(int32_t));
+    c->lru_next = malloc(nb * sizeof(int32_t));
+    c->cell_tokens = calloc(nb * bs, sizeof(int32_t));
+    if (!c->block_ref || !c->block_hash || !c->block_reg || !c->hash_next || !c->hash_head || !c->lru_prev || !c->lru_next || !c->cell_tokens)
+        return 0;
+    for (int32_t i = 0; i < nbk; i++) c->hash_head[i] = -1;
+    c->lru_head = c->lru_tail = -1;
+    c->n_lru = 0;
+    return 1;
+}
+
+static void prefix_free(sx_context *c) {
+    free(c->block_ref); free(c->block_hash); free(c->block_reg); free(c->hash_next); free(c->hash_head);
+    free(c->lru_prev); free(c->lru_next); free(c->cell_tokens);
+}
+
+static void lru_unlink(sx_context *c, int32_t b) {
+    int32_t p = c->lru_prev[b], n = c->lru_next[b];
+    if (p >= 0) c->lru_next[p] = n; else c->lru_head = n;
+    if (n >= 0) c->lru_prev[n] = p; else c->lru_tail = p;
+    c->n_lru--;
+}
+
+static void lru_push_tail(sx_context *c, int32_t b) {
+    c->lru_prev[b] = c->lru_tail; c->lru_next[b] = -1;
+    if (c->lru_tail >= 0) c->lru_next[c->lru_tail] = b; else c->lru_head = b;
+    c->lru_tail = b;
+    c->n_lru++;
+}
+
+static void hash_unregister(sx_context *c, int32_t b) {
+    if (!c->block_reg[b]) return;
+    int32_t *link = &c->hash_head[c->block_hash[b] & (uint64_t)(c->n_buckets - 1)];
+    while (*link != b) link = &c->hash_next[*link];
+    *link = c->hash_next[b];
+    c->block_reg[b] = 0;
+}
+
+/* The registered block holding these bs tokens under chain hash h, or -1. */
+static int32_t hash_lookup(const sx_context *c, uint64_t h, const int32_t *tokens) {
+    const int bs = c->params.kv_block_size;
+    for (int32_t b = c->hash_head[h & (uint64_t)(c->n_buckets - 1)]; b >= 0; b = c->hash_next[b])
+        if (c->block_hash[b] == h && memcmp(c->cell_tokens + (size_t)b * bs, tokens, sizeof(int32_t) * (size_t)bs) == 0) return b;
+    return -1;
+}
+
+/* Block b of a sequence became full: hash it and make it findable, unless an equal block already is. */
+static void hash_register(sx_context *c, const sx_seq *s, int32_t k) {
+    const int bs = c->params.kv_block_size;
+    int32_t b = s->blocks[k];
+    uint64_t prev = k == 0 ? PREFIX_SEED : c->block_hash[s->blocks[k - 1]];
+    const int32_t *t = c->cell_tokens + (size_t)b * bs;
+    hash_unregister(c, b);
+    uint64_t h = block_chain_hash(prev, t, bs);
+    c->block_hash[b] = h;
+    if (hash_lookup(c, h, t) >= 0) return;
+    int32_t *head = &c->hash_head[h & (uint64_t)(c->n_buckets - 1)];
+    c->hash_next[b] = *head; *head = b;
+    c->block_reg[b] = 1;
+}
+
+/* A block for a sequence to write: a never-cached one first, else the least recently used cached one. */
+static int32_t block_alloc(sx_context *c) {
+    int32_t b;
+    if (c->n_free > 0) b = c->free_blocks[--c->n_free];
+    else { b = c->lru_head; lru_unlink(c, b); hash_unregister(c, b); }
+    c->block_ref[b] = 1;
+    return b;
+}
+
+static void block_release(sx_context *c, int32_t b) {
+    if (--c->block_ref[b] > 0) return;
+    if (c->block_reg[b]) lru_push_tail(c, b);
+    else c->free_blocks[c->n_free++] = b;
+}
+
+SX_API sx_status sx_kv_attach_prefix(sx_context *c, int32_t s, const int32_t *tokens, int32_t n, int32_t *n_cached) {
+    if (!c || !n_cached || (n > 0 && !tokens)) return sx_set_error(SX_ERR_ARGUMENT, "sx_kv_attach_prefix: null argument");
+    *n_cached = 0;
+    if (s < 0 || s >= c->params.n_seq_max) return sx_set_error(SX_ERR_ARGUMENT, "sx_kv_attach_prefix: bad sequence id %d", s);
+    sx_seq *q = &c->seqs[s];
+    if (q->len != 0 || q->n_blocks != 0)
+        return sx_set_error(SX_ERR_ARGUMENT, "sx_kv_attach_prefix: sequence %d is not empty (%d tokens cached)", s, q->len);
+    const int bs = c->params.kv_block_size;
+    /* Only blocks wholly before the last token: its logits must be computed, and a shared block is never written. */
+    int32_t max = n > 0 ? (n - 1) / bs : 0;
+    if (max > c->max_blocks_per_seq) max = c->max_blocks_per_seq;
+    uint64_t h = PREFIX_SEED;
+    for (int32_t k = 0; k < max; k++) {
+        h = block_chain_hash(h, tokens + (size_t)k * bs, bs);
+        int32_t b = hash_lookup(c, h, tokens + (size_t)k * bs);
+        if (b < 0) break;
+        if (c->block_ref[b]++ == 0) lru_unlink(c, b);
+        q->blocks[q->n_blocks++] = b;
+    }
+    q->len = q->n_blocks * bs;
+    *n_cached = q->len;
+    return SX_OK;
+}
+
 SX_API sx_context_params sx_context_default_params(void) {
     sx_context_params p = { 0, 4, 4096, 16, 512, 0 };
     return p;
@@ -39,8 +163,9 @@ SX_API sx_status sx_context_init(sx_model *m, const sx_context_params *params, s
     c->sim_len = malloc(sizeof(int32_t) * 3 * (size_t)p.n_seq_max);
     c->sim_blocks = c->sim_len ? c->sim_len + p.n_seq_max : NULL;
     c->sim_last = c->sim_len ? c->sim_len + 2 * (size_t)p.n_seq_max : NULL;
-    if (!c->sim_len || !c->free_blocks || !c->seqs || !tables || !c->logits || !c->cells || !c->out_rows) {
-        free(tables); free(c->free_blocks); free(c->seqs); free(c->logits); free(c->cells); free(c->out_rows); free(c->sim_len); free(c);
+    if (!c->sim_len || !c->free_blocks || !c->seqs || !tables || !c->logits || !c->cells || !c->out_rows || !prefix_init(c)) {
+        free(tables); free(c->free_blocks); free(c->seqs); free(c->logits); free(c->cells); free(c->out_rows); free(c->sim_len);
+        prefix_free(c); free(c);
         return sx_set_error(SX_ERR_NO_MEMORY, "out of memory for a context of %d cells", p.n_ctx);
     }
     for (int32_t i = 0; i < p.n_seq_max; i++) c->seqs[i].blocks = tables + (size_t)i * per_seq;
@@ -49,7 +174,8 @@ SX_API sx_status sx_context_init(sx_model *m, const sx_context_params *params, s
     sx_status s = m->backend->context_init(c);
     if (s != SX_OK) {
         s = sx_backend_error(m->backend, s, m->path);
-        free(tables); free(c->free_blocks); free(c->seqs); free(c->logits); free(c->cells); free(c->out_rows); free(c->sim_len); free(c);
+        free(tables); free(c->free_blocks); free(c->seqs); free(c->logits); free(c->cells); free(c->out_rows); free(c->sim_len);
+        prefix_free(c); free(c);
         return s;
     }
     *out = c;
@@ -61,7 +187,7 @@ SX_API void sx_context_free(sx_context *c) {
     c->model->backend->context_free(c);
     if (c->seqs) free(c->seqs[0].blocks);
     free(c->free_blocks); free(c->seqs); free(c->logits); free(c->cells); free(c->out_rows); free(c->sim_len);
-    free(c);
+    prefix_free(c); free(c);
 }
 
 SX_API sx_status sx_context_get_params(const sx_context *c, sx_context_params *out) {
@@ -70,7 +196,7 @@ SX_API sx_status sx_context_get_params(const sx_context *c, sx_context_params *o
 }
 
 static void release_blocks(sx_context *c, sx_seq *s, int32_t keep_blocks) {
-    while (s->n_blocks > keep_blocks) c->free_blocks[c->n_free++] = s->blocks[--s->n_blocks];
+    while (s->n_blocks > keep_blocks) block_release(c, s->blocks[--s->n_blocks]);
 }
 
 SX_API sx_status sx_decode(sx_context *c, const sx_batch *b, int32_t *sampled) {
@@ -96,19 +222,24 @@ SX_API sx_status sx_decode(sx_context *c, const sx_batch *b, int32_t *sampled) {
         if (p > c->sim_len[s]) return sx_set_error(SX_ERR_ARGUMENT, "sx_decode: position %d of sequence %d skips ahead of its length %d", p, s, c->sim_len[s]);
         if (c->sim_last[s] >= 0 && p != c->sim_last[s] + 1)
             return sx_set_error(SX_ERR_ARGUMENT, "sx_decode: position %d of sequence %d does not follow position %d of the same batch", p, s, c->sim_last[s]);
+        if (p / bs < c->seqs[s].n_blocks && c->block_ref[c->seqs[s].blocks[p / bs]] > 1)
+            return sx_set_error(SX_ERR_ARGUMENT, "sx_decode: position %d of sequence %d lies in a KV block shared with another sequence", p, s);
         c->sim_len[s] = p + 1; c->sim_last[s] = p;
         if (p / bs + 1 > c->sim_blocks[s]) { need_blocks += p / bs + 1 - c->sim_blocks[s]; c->sim_blocks[s] = p / bs + 1; }
     }
-    if (need_blocks > c->n_free)
-        return sx_set_error(SX_ERR_CAPACITY, "sx_decode: the KV cache needs %d more blocks but %d are free", need_blocks, c->n_free);
+    if (need_blocks > c->n_free + c->n_lru)
+        return sx_set_error(SX_ERR_CAPACITY, "sx_decode: the KV cache needs %d more blocks but %d are free", need_blocks, c->n_free + c->n_lru);
     /* Commit: allocate blocks, set lengths, assign cells. */
     n_out = 0;
     for (int i = 0; i < n; i++) {
         sx_seq *s = &c->seqs[b->seq_id[i]];
         int32_t p = b->pos[i];
-        while (s->n_blocks <= p / bs) s->blocks[s->n_blocks++] = c->free_blocks[--c->n_free];
+        while (s->n_blocks <= p / bs) s->blocks[s->n_blocks++] = block_alloc(c);
         s->len = p + 1;
+        /* Overwriting a cached (full, unshared) block: its cells no longer match its hash. */
+        hash_unregister(c, s->blocks[p / bs]);
         c->cells[i] = s->blocks[p / bs] * bs + p % bs;
+        c->cell_tokens[c->cells[i]] = b->tokens[i];
         if (b->output ? b->output[i] != 0 : i == n - 1) c->out_rows[n_out++] = i;
     }
     /* Positions after the last written one are gone (overwrite semantics); free their whole blocks. */
@@ -116,6 +247,9 @@ SX_API sx_status sx_decode(sx_context *c, const sx_batch *b, int32_t *sampled) {
     c->n_outputs = n_out;
     sx_status st = c->model->backend->decode(c, b);
     if (st != SX_OK) return sx_backend_error(c->model->backend, st, "sx_decode");
+    /* Blocks this step filled hold their final KV: make them findable by later prompts. */
+    for (int i = 0; i < n; i++)
+        if ((b->pos[i] + 1) % bs == 0) hash_register(c, &c->seqs[b->seq_id[i]], b->pos[i] / bs);
     if (sampled) for (int k = 0; k < n_out; k++) sampled[k] = sx_argmax(c->logits + (size_t)k * n_vocab, n_vocab, NULL);
     return SX_OK;
 }
@@ -147,7 +281,7 @@ SX_API int32_t sx_kv_seq_len(const sx_context *c, int32_t s) {
     return c && s >= 0 && s < c->params.n_seq_max ? c->seqs[s].len : -1;
 }
 
-SX_API int32_t sx_kv_free_blocks(const sx_context *c) { return c ? c->n_free : 0; }
+SX_API int32_t sx_kv_free_blocks(const sx_context *c) { return c ? c->n_free + c->n_lru : 0; }
 
 SX_API void sx_kv_clear_all(sx_context *c) {
     if (!c) return;

@@ -110,8 +110,23 @@ public final class Session implements AutoCloseable {
         return SextantNative.kvSeqLen(handle(), seq);
     }
 
+    /** Free KV blocks, counting cached prefix blocks that no sequence holds (they are evicted on demand). */
     public synchronized int freeBlocks() {
         return SextantNative.kvFreeBlocks(handle());
+    }
+
+    /**
+     * Prefix caching: gives the empty sequence {@code seq} the cached KV blocks of the longest run of whole
+     * blocks that starts {@code prompt} and was computed before (by any sequence, running or finished), and
+     * returns how many tokens that covers: a multiple of the block size, at most {@code prompt.length - 1}.
+     * The caller then decodes {@code prompt} from that position on.
+     * <pre>{@code
+     * int cached = session.attachPrefix(seq, prompt);
+     * for (int p = cached; p < prompt.length; p++) batch.add(prompt[p], p, seq, p == prompt.length - 1);
+     * }</pre>
+     */
+    public synchronized int attachPrefix(int seq, int[] prompt) {
+        return SextantNative.kvAttachPrefix(handle(), seq, prompt);
     }
 
     private long handle() {

@@ -45,4 +45,7 @@ final class SextantNative {
     static native int kvSeqLen(long context, int seq);
 
     static native int kvFreeBlocks(long context);
+
+    /** Attaches cached blocks matching the prompt's prefix to the empty sequence; returns the tokens cached. */
+    static native int kvAttachPrefix(long context, int seq, int[] tokens);
 }

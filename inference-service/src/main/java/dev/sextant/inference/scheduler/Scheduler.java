@@ -2,6 +2,7 @@ package dev.sextant.inference.scheduler;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -190,7 +191,9 @@ public final class Scheduler implements AutoCloseable {
             waiting.poll();
             queued.decrementAndGet();
             seq.slot = freeSlots.poll();
-            seq.computed = 0;
+            // prefix caching: whole blocks another request (or this one before preemption) computed are reused
+            seq.computed = session.attachPrefix(seq.slot, Arrays.copyOf(seq.tokens, seq.length));
+            metrics.prefixLookup(seq.length, seq.computed);
             running.add(seq);
         }
     }

@@ -22,6 +22,8 @@ public final class SchedulerMetrics {
     private final Counter preemptions;
     private final Counter rejected;
     private final DistributionSummary batchTokens;
+    private final Counter prefixQueries;
+    private final Counter prefixHits;
 
     public SchedulerMetrics(MeterRegistry registry, String modelId) {
         this.registry = registry;
@@ -38,6 +40,11 @@ public final class SchedulerMetrics {
         this.preemptions = Counter.builder("sextant.inference.preemptions").tags(tags).register(registry);
         this.rejected = Counter.builder("sextant.inference.rejected.requests").tags(tags).register(registry);
         this.batchTokens = DistributionSummary.builder("sextant.inference.batch.tokens").tags(tags).register(registry);
+        // in tokens: hit rate = hits / queries
+        this.prefixQueries = Counter.builder("sextant.inference.prefix.cache.queries").tags(tags)
+                .description("Prompt tokens looked up in the prefix cache at admission").register(registry);
+        this.prefixHits = Counter.builder("sextant.inference.prefix.cache.hits").tags(tags)
+                .description("Prompt tokens found in the prefix cache (not recomputed)").register(registry);
     }
 
     void bind(Scheduler scheduler) {
@@ -69,6 +76,11 @@ public final class SchedulerMetrics {
 
     void stepped(int tokens) {
         batchTokens.record(tokens);
+    }
+
+    void prefixLookup(int tokens, int cached) {
+        prefixQueries.increment(tokens);
+        prefixHits.increment(cached);
     }
 
     void preempted() {
