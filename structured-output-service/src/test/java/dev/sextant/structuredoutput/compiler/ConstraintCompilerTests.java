@@ -168,6 +168,40 @@ class ConstraintCompilerTests {
     }
 
     @Test
+    void compilesLlamaCppsJsonGrammar() {
+        String gbnf = """
+                root   ::= object
+                value  ::= object | array | string | number | ("true" | "false" | "null") ws
+
+                object ::=
+                  "{" ws (
+                            string ":" ws value
+                    ("," ws string ":" ws value)*
+                  )? "}" ws
+
+                array  ::=
+                  "[" ws (
+                            value
+                    ("," ws value)*
+                  )? "]" ws
+
+                string ::=
+                  "\\"" (
+                    [^"\\\\\\x7F\\x00-\\x1F] |
+                    "\\\\" (["\\\\bfnrt] | "u" [0-9a-fA-F]{4}) # escapes
+                  )* "\\"" ws
+
+                number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws
+
+                # Optional space: by convention, applied in this grammar after literal chars when allowed
+                ws ::= | " " | "\n" [ \t]{0,20}
+                """;
+        ConstraintArtifact a = ConstraintCompiler.grammar(gbnf, vocab, budget()).artifact();
+        assertThat(Feed.accepts(a, tokenizer, "{\"a\": [1, -2.5e3, \"x\\ny\", {\"b\": null}], \"c\": true}")).isTrue();
+        assertThat(Feed.accepts(a, tokenizer, "{\"a\": [1, 2,]}")).isFalse();
+    }
+
+    @Test
     void refusesALeftRecursiveGrammar() {
         assertThatThrownBy(() -> ConstraintCompiler.grammar("root ::= root \"a\" | \"b\"", vocab, budget()))
                 .isInstanceOf(ConstraintException.class).hasMessageContaining("left-recursive");
