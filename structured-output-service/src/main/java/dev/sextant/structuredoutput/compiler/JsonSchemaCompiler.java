@@ -324,6 +324,7 @@ public final class JsonSchemaCompiler {
         if (y.any) {
             return x;
         }
+        budget.checkEstimate((long) x.automaton.getNumberOfStates() * y.automaton.getNumberOfStates() / 100, "an intersection (allOf, enum with keywords)");
         Automaton a = x.automaton.intersection(y.automaton);
         a.minimize();
         return new Lang(budget.check(a), false);
