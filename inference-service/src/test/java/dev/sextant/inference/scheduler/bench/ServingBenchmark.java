@@ -32,8 +32,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * server uses. Prints the 16-stream/1-stream throughput ratio and ITL p99 ratio (targets ≥ 4× and ≤ 3×).
  *
  * <pre>
- * ./mvnw -q -o -pl inference-service test-compile exec:java -Dexec.classpathScope=test \
- *     -Dexec.mainClass=dev.sextant.inference.scheduler.bench.ServingBenchmark -Dexec.args="2 128 128"
+ * ./mvnw -q -o -pl inference-service -am test-compile && cd inference-service
+ * ../mvnw -q -o dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test
+ * SEXTANT_SHARED_DIR=$PWD/../../shared java -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \
+ *     dev.sextant.inference.scheduler.bench.ServingBenchmark 2 128 128
  * </pre>
  * Arguments: threads (default 2), prompt tokens (128), output tokens (128), stream counts (default 1,4,16,64).
  */
