@@ -33,7 +33,9 @@ final class Upstreams {
             throw new UpstreamException(what + " answered " + status.value()
                     + (body.isBlank() ? "" : ": " + abbreviate(body)), retryable, e);
         } catch (ResourceAccessException e) {
-            throw new UpstreamException(what + " is unreachable: " + e.getMostSpecificCause().getMessage(), true, e);
+            Throwable cause = e.getMostSpecificCause();
+            throw new UpstreamException(what + " is unreachable: "
+                    + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()), true, e);
         } catch (RestClientException e) {
             throw new UpstreamException(what + " sent an unreadable answer: " + e.getMessage(), false, e);
         }
