@@ -94,6 +94,7 @@ class PrefixCacheIT {
             int cached = s.attachPrefix(1, second);
             assertThat(cached).isEqualTo(4 * BLOCK);
             assertThat(s.sequenceLength(1)).isEqualTo(cached);
+            assertThat(s.freeBlocks()).as("attached blocks are in use again").isEqualTo(total - 4);
             assertSameLogits(generate(s, 1, second, cached, 20), expected);
         }
     }
@@ -135,6 +136,23 @@ class PrefixCacheIT {
             }
             assertSameLogits(firstLogits, firstAlone);
             assertSameLogits(secondLogits, secondAlone);
+        }
+    }
+
+    @Test
+    void aCachedBlockIsReusedOnlyAfterTheSameTokensBeforeIt() {
+        int[] a = prompt(61, BLOCK), b = prompt(62, BLOCK), c = prompt(63, BLOCK), d = prompt(64, BLOCK), e = prompt(65, BLOCK);
+        int[] x = concat(concat(concat(a, b), c), prompt(66, 5)), w = concat(concat(concat(d, b), e), prompt(67, 5));
+        int[] y = concat(concat(concat(d, b), c), prompt(68, 5));
+        List<float[]> expected = withoutCache(y, 6);
+        try (Session s = session(512)) {
+            generate(s, 0, x, 0, 1);
+            generate(s, 1, w, 0, 1);
+            s.clearSequence(0);
+            s.clearSequence(1);
+            int cached = s.attachPrefix(2, y);
+            assertThat(cached).as("block c follows a, not d, in the cache").isEqualTo(2 * BLOCK);
+            assertSameLogits(generate(s, 2, y, cached, 6), expected);
         }
     }
 
