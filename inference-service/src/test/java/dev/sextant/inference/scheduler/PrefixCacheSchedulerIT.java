@@ -21,7 +21,10 @@ import dev.sextant.inference.gguf.SharedData;
 import dev.sextant.inference.sampling.SamplingParams;
 import dev.sextant.inference.tokenizer.Tokenizer;
 import dev.sextant.inference.tokenizer.Tokenizers;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /** Prefix caching through the scheduler (stories260K, blocks of 16): same tokens as a cold cache, hits counted. */
 class PrefixCacheSchedulerIT {
@@ -77,7 +80,7 @@ class PrefixCacheSchedulerIT {
     }
 
     /** The tokens of each request, in order, on a fresh session (no cached prefix to begin with). */
-    private static List<List<Integer>> runAll(SimpleMeterRegistry meters, int contextTokens, GenerationRequest... requests)
+    private static List<List<Integer>> runAll(MeterRegistry meters, int contextTokens, GenerationRequest... requests)
             throws InterruptedException {
         try (Session session = session(contextTokens);
                 Scheduler scheduler = new Scheduler("p", session, tokenizer, new SchedulerConfig(4, 64, 16),
@@ -91,7 +94,7 @@ class PrefixCacheSchedulerIT {
         }
     }
 
-    private static double count(SimpleMeterRegistry meters, String name) {
+    private static double count(MeterRegistry meters, String name) {
         return meters.get(name).tag("model", "p").counter().count();
     }
 
@@ -105,6 +108,16 @@ class PrefixCacheSchedulerIT {
         assertThat(count(meters, "sextant.inference.prefix.cache.queries")).isEqualTo(first.length + second.length);
         // the first request found nothing; the second found the 18 whole blocks of the shared 300 tokens
         assertThat(count(meters, "sextant.inference.prefix.cache.hits")).isEqualTo(18 * 16);
+    }
+
+    @Test
+    void prometheusExportsHitsAndQueriesUnderTheDashboardsNames() throws Exception {
+        int[] p = prompt(100, 5, 3);
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        runAll(prometheus, 1024, greedy(p, 4), greedy(p, 4));
+        String scrape = prometheus.scrape();
+        assertThat(scrape).contains("sextant_inference_prefix_cache_queries_total{model=\"p\"} " + (2.0 * p.length))
+                .contains("sextant_inference_prefix_cache_hits_total{model=\"p\"} " + (6.0 * 16));
     }
 
     @Test
