@@ -26,6 +26,7 @@ public record InferenceProperties(
         @DefaultValue("16") int kvBlockSize,
         @DefaultValue("5m") Duration requestTimeout,
         @DefaultValue("0") long memoryBudgetBytes,
+        @DefaultValue("true") boolean prefixCaching,
         @DefaultValue("https://huggingface.co") String hubEndpoint,
         String hubCache) {
 

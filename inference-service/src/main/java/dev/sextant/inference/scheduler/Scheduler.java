@@ -57,7 +57,7 @@ public final class Scheduler implements AutoCloseable {
         this.metrics = metrics;
         int slots = Math.min(config.maxNumSeqs(), session.options().maxSequences());
         int batchTokens = Math.min(config.maxBatchedTokens(), session.options().maxBatch());
-        this.config = new SchedulerConfig(slots, batchTokens, config.maxWaiting());
+        this.config = new SchedulerConfig(slots, batchTokens, config.maxWaiting(), config.prefixCaching());
         for (int s = 0; s < slots; s++) {
             freeSlots.add(s);
         }
@@ -192,8 +192,12 @@ public final class Scheduler implements AutoCloseable {
             queued.decrementAndGet();
             seq.slot = freeSlots.poll();
             // prefix caching: whole blocks another request (or this one before preemption) computed are reused
-            seq.computed = session.attachPrefix(seq.slot, Arrays.copyOf(seq.tokens, seq.length));
-            metrics.prefixLookup(seq.length, seq.computed);
+            if (config.prefixCaching()) {
+                seq.computed = session.attachPrefix(seq.slot, Arrays.copyOf(seq.tokens, seq.length));
+                metrics.prefixLookup(seq.length, seq.computed);
+            } else {
+                seq.computed = 0;
+            }
             running.add(seq);
         }
     }

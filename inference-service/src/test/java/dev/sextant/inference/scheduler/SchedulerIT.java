@@ -141,4 +141,22 @@ class SchedulerIT {
                     false, null), e -> { })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("100 tokens");
         }
     }
+
+    @Test
+    void prefixCachingCanBeTurnedOff() throws Exception {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        try (Session session = model.newSession(SessionOptions.defaults().withThreads(1).withMaxSequences(2));
+                Scheduler scheduler = new Scheduler("off", session, tokenizer, new SchedulerConfig(2, 64, 4, false),
+                        new SchedulerMetrics(meters, "off"))) {
+            int[] prompt = new int[40];
+            prompt[0] = 1;
+            for (int i = 1; i < prompt.length; i++) {
+                prompt[i] = 300 + i;
+            }
+            GenerationRequest request = new GenerationRequest(prompt, SamplingParams.greedy(), 4, List.of(), true, null);
+            assertThat(run(scheduler, request)).isEqualTo(run(scheduler, request));
+            assertThat(meters.find("sextant.inference.prefix.cache.hits").counter())
+                    .satisfiesAnyOf(c -> assertThat(c).isNull(), c -> assertThat(c.count()).isZero());
+        }
+    }
 }
