@@ -16,8 +16,14 @@ public final class GatewayClient {
 
     public static final String ADMIN_KEY = "test-admin-key-0123456789";
     public static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    /*
+     * One connection per request. In about one full run in five, a request sent on a kept-alive connection right
+     * after a 204 or 429 reached the gateway only when the client gave up 30 s later; it was not reproduced in 80
+     * targeted tries (see the gateway issue's closing note). Until that is found, these tests do not depend on it.
+     */
+    private static HttpClient client() {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    }
 
     private final String base;
 
@@ -48,7 +54,9 @@ public final class GatewayClient {
 
     public HttpResponse<String> send(HttpRequest request) {
         try {
-            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+            try (HttpClient http = client()) {
+                return http.send(request, HttpResponse.BodyHandlers.ofString());
+            }
         }
         catch (IOException e) {
             throw new IllegalStateException(e);
@@ -61,7 +69,7 @@ public final class GatewayClient {
 
     public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         try {
-            return HTTP.send(request, handler);
+            return client().send(request, handler); // not closed: the body may still be streaming
         }
         catch (IOException e) {
             throw new IllegalStateException(e);
