@@ -1,5 +1,7 @@
 package dev.sextant.inference.completion;
 
+import dev.sextant.inference.openai.OpenAiException;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

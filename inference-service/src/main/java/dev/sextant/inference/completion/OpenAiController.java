@@ -1,5 +1,7 @@
 package dev.sextant.inference.completion;
 
+import dev.sextant.inference.openai.OpenAiException;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;

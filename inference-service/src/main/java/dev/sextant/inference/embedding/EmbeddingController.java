@@ -1,5 +1,7 @@
 package dev.sextant.inference.embedding;
 
+import dev.sextant.inference.openai.OpenAiException;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -26,18 +28,18 @@ public class EmbeddingController {
     EmbeddingResponse embeddings(@RequestBody EmbeddingRequest request) {
         EmbeddingProperties p = service.properties();
         if (request.model() == null || request.model().isBlank()) {
-            throw OpenAiError.invalid("model", "missing_required_parameter", "You must provide a model parameter");
+            throw OpenAiException.invalid("model", "missing_required_parameter", "You must provide a model parameter");
         }
         if (!p.names(request.model())) {
-            throw OpenAiError.invalid("model", "model_not_found", "The model '" + request.model()
+            throw OpenAiException.invalid("model", "model_not_found", "The model '" + request.model()
                     + "' does not exist or is not an embedding model; this server embeds with '" + p.model() + "'");
         }
         String format = request.encodingFormat() == null ? "float" : request.encodingFormat();
         if (!format.equals("float") && !format.equals("base64")) {
-            throw OpenAiError.invalid("encoding_format", "invalid_value", "encoding_format must be 'float' or 'base64', not '" + format + "'");
+            throw OpenAiException.invalid("encoding_format", "invalid_value", "encoding_format must be 'float' or 'base64', not '" + format + "'");
         }
         if (request.dimensions() != null && request.dimensions() != MiniLmEmbedder.DIMENSION) {
-            throw OpenAiError.invalid("dimensions", "invalid_value", p.model() + " produces " + MiniLmEmbedder.DIMENSION
+            throw OpenAiException.invalid("dimensions", "invalid_value", p.model() + " produces " + MiniLmEmbedder.DIMENSION
                     + " dimensions and cannot shorten them; omit 'dimensions' or send " + MiniLmEmbedder.DIMENSION);
         }
         List<String> texts = texts(request.input(), p.maxInputs());
@@ -53,32 +55,32 @@ public class EmbeddingController {
     /** The texts of {@code input}: a non-empty string or a non-empty array of non-empty strings. */
     static List<String> texts(JsonNode input, int maxInputs) {
         if (input == null || input.isNull() || input.isMissingNode()) {
-            throw OpenAiError.invalid("input", "missing_required_parameter", "You must provide an input parameter");
+            throw OpenAiException.invalid("input", "missing_required_parameter", "You must provide an input parameter");
         }
         if (input.isString()) {
             if (input.asString().isEmpty()) {
-                throw OpenAiError.invalid("input", "invalid_value", "'input' cannot be an empty string");
+                throw OpenAiException.invalid("input", "invalid_value", "'input' cannot be an empty string");
             }
             return List.of(input.asString());
         }
         if (!input.isArray()) {
-            throw OpenAiError.invalid("input", "invalid_type", "'input' must be a string or an array of strings");
+            throw OpenAiException.invalid("input", "invalid_type", "'input' must be a string or an array of strings");
         }
         if (input.isEmpty()) {
-            throw OpenAiError.invalid("input", "invalid_value", "'input' cannot be an empty array");
+            throw OpenAiException.invalid("input", "invalid_value", "'input' cannot be an empty array");
         }
         if (input.size() > maxInputs) {
-            throw OpenAiError.invalid("input", "invalid_value", "'input' has " + input.size() + " items; at most " + maxInputs + " are allowed");
+            throw OpenAiException.invalid("input", "invalid_value", "'input' has " + input.size() + " items; at most " + maxInputs + " are allowed");
         }
         List<String> texts = new ArrayList<>(input.size());
         for (int i = 0; i < input.size(); i++) {
             JsonNode item = input.get(i);
             if (!item.isString()) {
-                throw OpenAiError.invalid("input[" + i + "]", "invalid_type", "'input[" + i + "]' must be a string"
+                throw OpenAiException.invalid("input[" + i + "]", "invalid_type", "'input[" + i + "]' must be a string"
                         + (item.isNumber() || item.isArray() ? " (token arrays are not accepted; send text)" : ""));
             }
             if (item.asString().isEmpty()) {
-                throw OpenAiError.invalid("input[" + i + "]", "invalid_value", "'input[" + i + "]' cannot be an empty string");
+                throw OpenAiException.invalid("input[" + i + "]", "invalid_value", "'input[" + i + "]' cannot be an empty string");
             }
             texts.add(item.asString());
         }

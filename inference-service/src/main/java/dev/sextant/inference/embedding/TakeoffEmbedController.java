@@ -1,5 +1,7 @@
 package dev.sextant.inference.embedding;
 
+import dev.sextant.inference.openai.OpenAiException;
+
 import java.util.List;
 
 import org.springframework.web.bind.annotation.PostMapping;
@@ -42,7 +44,7 @@ class TakeoffEmbedController {
         List<String> texts;
         try {
             texts = EmbeddingController.texts(request.text(), p.maxInputs());
-        } catch (OpenAiError e) {
+        } catch (OpenAiException e) {
             throw new SextantException(ErrorCode.VALIDATION, e.param().replace("input", "text"), e.getMessage().replace("'input", "'text"));
         }
         return new EmbedResponse(service.embed(texts).vectors());

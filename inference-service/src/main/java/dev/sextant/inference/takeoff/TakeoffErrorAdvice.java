@@ -1,5 +1,7 @@
 package dev.sextant.inference.takeoff;
 
+import dev.sextant.inference.openai.OpenAiException;
+
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
@@ -10,7 +12,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
-import dev.sextant.inference.completion.OpenAiException;
+import dev.sextant.inference.openai.OpenAiException;
 import dev.sextant.inference.constraint.ConstraintRejectedException;
 import dev.sextant.inference.model.ModelNotFoundException;
 import dev.sextant.inference.sampling.InvalidSamplingParameterException;

@@ -11,7 +11,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.sextant.inference.embedding.OpenAiError;
+import dev.sextant.inference.openai.OpenAiException;
 import dev.sextant.inference.tokenizer.Tokenizer;
 
 /** {@code GET /v1/models/{model}/vocabulary}: what the structured-output service compiles grammars against. */
@@ -40,7 +40,7 @@ public class VocabularyController {
                 return response;
             }
         }
-        throw new OpenAiError(HttpStatus.NOT_FOUND, "invalid_request_error", "model", "model_not_found",
+        throw new OpenAiException(HttpStatus.NOT_FOUND, "invalid_request_error", "model", "model_not_found",
                 "The model '" + model + "' does not exist");
     }
 

@@ -1,4 +1,4 @@
-package dev.sextant.inference.completion;
+package dev.sextant.inference.openai;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,7 +19,11 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
 
+import dev.sextant.inference.completion.OpenAiController;
 import dev.sextant.inference.constraint.ConstraintRejectedException;
+import dev.sextant.inference.embedding.EmbeddingController;
+import dev.sextant.inference.model.ModelController;
+import dev.sextant.inference.vocabulary.VocabularyController;
 import dev.sextant.inference.model.ModelLoadException;
 import dev.sextant.inference.model.ModelNotFoundException;
 import dev.sextant.inference.sampling.InvalidSamplingParameterException;
@@ -32,7 +36,8 @@ import tools.jackson.databind.exc.UnrecognizedPropertyException;
  * OpenAI-compatible endpoints answer errors in OpenAI's shape, because OpenAI clients parse that:
  * {@code {"error": {"message", "type", "param", "code"}}}.
  */
-@RestControllerAdvice(basePackages = {"dev.sextant.inference.completion", "dev.sextant.inference.model"})
+@RestControllerAdvice(assignableTypes = {OpenAiController.class, ModelController.class, EmbeddingController.class,
+        VocabularyController.class})
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class OpenAiErrorAdvice {
 

@@ -1,8 +1,11 @@
-package dev.sextant.inference.completion;
+package dev.sextant.inference.openai;
 
 import org.springframework.http.HttpStatus;
 
-/** An error that reaches an OpenAI client as {@code {"error": {message, type, param, code}}}. */
+/**
+ * An error that reaches an OpenAI client as {@code {"error": {message, type, param, code}}}, on every OpenAI-compatible
+ * endpoint of this service (chat, completions, embeddings, models, vocabulary).
+ */
 public class OpenAiException extends RuntimeException {
 
     private final HttpStatus status;
@@ -20,6 +23,11 @@ public class OpenAiException extends RuntimeException {
 
     public static OpenAiException invalid(String param, String message) {
         return new OpenAiException(HttpStatus.BAD_REQUEST, "invalid_request_error", param, "invalid_value", message);
+    }
+
+    /** 400 invalid_request_error naming {@code param}, with OpenAI's {@code code}. */
+    public static OpenAiException invalid(String param, String code, String message) {
+        return new OpenAiException(HttpStatus.BAD_REQUEST, "invalid_request_error", param, code, message);
     }
 
     public static OpenAiException unsupported(String param, String message) {
