@@ -31,6 +31,7 @@ if ./sextant up --no-build; then
     'curl -fsS -m 30 -H "Authorization: Bearer $SEXTANT_API_KEY" -H "Content-Type: application/json" \
        -d "{\"name\":\"smoke$RANDOM\",\"embeddingModel\":\"all-minilm-l6-v2\",\"dimension\":384}" \
        http://127.0.0.1:8080/v1/collections >/dev/null'
+  check "a document ingested through the gateway is found by search and cited by RAG" "$ROOT/scripts/smoke-rag.sh"
 else
   echo "  FAIL  ./sextant up"; failed=$((failed+1))
 fi
