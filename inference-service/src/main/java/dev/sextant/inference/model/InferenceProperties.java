@@ -20,7 +20,7 @@ public record InferenceProperties(
         List<Reader> readers,
         @DefaultValue("0") int threads,
         @DefaultValue("16") int maxNumSeqs,
-        @DefaultValue("512") int maxBatchedTokens,
+        @DefaultValue("128") int maxBatchedTokens,
         @DefaultValue("64") int maxWaiting,
         @DefaultValue("4096") int contextTokens,
         @DefaultValue("16") int kvBlockSize,

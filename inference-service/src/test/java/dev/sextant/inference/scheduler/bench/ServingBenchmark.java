@@ -37,7 +37,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * SEXTANT_SHARED_DIR=$PWD/../../shared java -cp target/test-classes:target/classes:$(cat target/test-classpath.txt) \
  *     dev.sextant.inference.scheduler.bench.ServingBenchmark 2 128 128
  * </pre>
- * Arguments: threads (default 2), prompt tokens (128), output tokens (128), stream counts (default 1,4,16,64).
+ * Arguments: threads (default 2), prompt tokens (128), output tokens (128), stream counts (default 1,4,16,64),
+ * tokens per engine step (max-batched-tokens, default 512: smaller chunks keep running streams' ITL down).
  */
 public final class ServingBenchmark {
 
@@ -58,10 +59,12 @@ public final class ServingBenchmark {
             RandomModelGenerator.generate(new RandomModelGenerator.Spec(vocab, 768, 12, 12, 12, 2048, 2048, GgmlType.Q8_0, 1,
                     false, 10000f, 1e-5f), modelPath);
         }
+        int stepTokens = args.length > 4 ? Integer.parseInt(args[4]) : 512;
         int maxStreams = Arrays.stream(streams).max().orElse(64);
         System.out.printf("machine: %d cores online (shared with other work: figures are noisy); model %s (%d MB); "
-                + "%d engine threads; prompt %d, output %d tokens per stream; greedy%n%n", Runtime.getRuntime().availableProcessors(),
-                modelPath, Files.size(modelPath) >> 20, threads, promptTokens, outputTokens);
+                + "%d engine threads; prompt %d, output %d tokens per stream; greedy; at most %d tokens per step%n%n",
+                Runtime.getRuntime().availableProcessors(), modelPath, Files.size(modelPath) >> 20, threads, promptTokens,
+                outputTokens, stepTokens);
         Tokenizer tokenizer = Tokenizers.fromGguf(modelPath);
         double base = 0;
         double baseItl = 0;
@@ -69,7 +72,7 @@ public final class ServingBenchmark {
                 Session session = model.newSession(SessionOptions.defaults().withThreads(threads).withMaxSequences(maxStreams)
                         .withContextTokens(maxStreams * (promptTokens + outputTokens + 16)).withMaxBatch(512)
                         .withMaxOutputs(maxStreams));
-                Scheduler scheduler = new Scheduler("bench", session, tokenizer, new SchedulerConfig(maxStreams, 512, 1024),
+                Scheduler scheduler = new Scheduler("bench", session, tokenizer, new SchedulerConfig(maxStreams, stepTokens, 1024),
                         new SchedulerMetrics(new SimpleMeterRegistry(), "bench"))) {
             run(scheduler, model.info().vocabularySize(), 2, promptTokens, 8); // warm-up
             System.out.println("streams  tok/s(aggregate)  TTFT p50 ms  TTFT p99 ms  ITL p50 ms  ITL p99 ms  wall s");
