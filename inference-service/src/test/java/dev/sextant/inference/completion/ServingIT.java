@@ -315,4 +315,51 @@ class ServingIT {
         assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
         assertThat(JSON.readTree(response.body()).get("field").asString()).isEqualTo("consumer_group");
     }
+
+    @Test
+    void streamedUtf8NeverSplitsACharacter() throws Exception {
+        // the 32K Llama vocabulary has byte-fallback tokens (<0xE4> ...): random weights emit characters in pieces
+        String tiny = SharedData.file("models/llama-2-tiny-random.gguf").toString();
+        assertThat(post("/v1/management/models", JSON.writeValueAsString(java.util.Map.of("id", "utf8", "path", tiny)))
+                .statusCode()).isEqualTo(201);
+        try {
+            var model = registry.resolve("utf8");
+            int nonAscii = 0;
+            for (long seed = 1; seed <= 4; seed++) {
+                java.util.concurrent.LinkedBlockingQueue<dev.sextant.inference.scheduler.GenerationEvent> events =
+                        new java.util.concurrent.LinkedBlockingQueue<>();
+                // logprobs on: every token yields an event, even one that completes no character yet
+                model.scheduler().submit(new dev.sextant.inference.scheduler.GenerationRequest(
+                        model.tokenizer().encode("日本語のテキスト", true, false),
+                        dev.sextant.inference.sampling.SamplingParams.greedy().withTemperature(1f).withSeed(seed).withLogprobs(true, 0),
+                        150, List.of(), true, null), events::add);
+                List<Integer> ids = new ArrayList<>();
+                StringBuilder streamed = new StringBuilder();
+                while (true) {
+                    var e = events.poll(60, java.util.concurrent.TimeUnit.SECONDS);
+                    if (e instanceof dev.sextant.inference.scheduler.GenerationEvent.Token t) {
+                        if (t.tokenId() >= 0) {
+                            ids.add(t.tokenId());
+                        }
+                        String piece = t.text();
+                        if (!piece.isEmpty()) {
+                            assertThat(Character.isLowSurrogate(piece.charAt(0))).isFalse();
+                            assertThat(Character.isHighSurrogate(piece.charAt(piece.length() - 1))).isFalse();
+                        }
+                        streamed.append(piece);
+                    } else {
+                        assertThat(e).isInstanceOf(dev.sextant.inference.scheduler.GenerationEvent.Finished.class);
+                        break;
+                    }
+                }
+                String whole = model.tokenizer().decode(ids.stream().mapToInt(Integer::intValue).toArray());
+                assertThat(streamed.toString()).as("pieces streamed one token at a time = the whole decoded at once").isEqualTo(whole);
+                nonAscii += (int) whole.codePoints().filter(c -> c > 127 && c != 0xFFFD).count();
+            }
+            assertThat(nonAscii).as("multi-byte characters were generated, so splitting was exercised").isPositive();
+        } finally {
+            http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/management/models/utf8")).DELETE().build(),
+                    HttpResponse.BodyHandlers.ofString());
+        }
+    }
 }
