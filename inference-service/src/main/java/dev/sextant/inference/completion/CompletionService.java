@@ -2,7 +2,6 @@ package dev.sextant.inference.completion;
 
 import dev.sextant.inference.openai.OpenAiException;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -261,9 +260,5 @@ public class CompletionService {
             return ids;
         }
         throw OpenAiException.invalid("prompt", "'prompt' must be a string, a list of one string, or a list of token ids");
-    }
-
-    static Duration timeout(InferenceProperties properties) {
-        return properties.requestTimeout();
     }
 }
