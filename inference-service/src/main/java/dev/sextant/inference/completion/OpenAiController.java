@@ -21,6 +21,7 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
+import dev.sextant.inference.scheduler.FinishReason;
 import dev.sextant.inference.scheduler.GenerationEvent;
 import dev.sextant.inference.tokenizer.Tokenizer;
 import tools.jackson.databind.json.JsonMapper;
@@ -108,12 +109,19 @@ public class OpenAiController {
         }
     }
 
-    /** A finished JSON-schema output is validated against the original schema before it is returned. */
-    private void checkOutput(CompletionService.Started started, GenerationEvent.Finished f, String text) {
-        if (started.constraint() == null || f.reason() != dev.sextant.inference.scheduler.FinishReason.STOP) {
-            return;
+    /**
+     * A JSON-schema output that ended on its own (not cut by max_tokens) is validated against the original schema
+     * before it is returned; empty when valid or when there is nothing to validate.
+     */
+    private List<String> outputErrors(CompletionService.Started started, GenerationEvent.Finished f, String text) {
+        if (started.constraint() == null || f.reason() != FinishReason.STOP) {
+            return List.of();
         }
-        List<String> errors = completions.constraints().validate(started.constraint(), text);
+        return completions.constraints().validate(started.constraint(), text);
+    }
+
+    private void checkOutput(CompletionService.Started started, GenerationEvent.Finished f, String text) {
+        List<String> errors = outputErrors(started, f, text);
         if (!errors.isEmpty()) {
             throw new OpenAiException(HttpStatus.UNPROCESSABLE_CONTENT, "invalid_output", started.constraint().spec().param(),
                     "output_failed_validation", "The constrained output does not validate against the schema: " + errors);
@@ -156,12 +164,10 @@ public class OpenAiController {
                     first = false;
                 }
                 if (event instanceof GenerationEvent.Finished f) {
-                    if (started.constraint() != null && f.reason() == dev.sextant.inference.scheduler.FinishReason.STOP) {
-                        List<String> errors = completions.constraints().validate(started.constraint(), streamed.toString());
-                        if (!errors.isEmpty()) {
-                            write(out, Map.of("error", Map.of("message", "The constrained output does not validate: " + errors,
-                                    "type", "invalid_output", "code", "output_failed_validation")));
-                        }
+                    List<String> errors = outputErrors(started, f, streamed.toString());
+                    if (!errors.isEmpty()) {
+                        write(out, Map.of("error", Map.of("message", "The constrained output does not validate: " + errors,
+                                "type", "invalid_output", "code", "output_failed_validation")));
                     }
                     Map<String, Object> choice = new LinkedHashMap<>();
                     choice.put("index", 0);
