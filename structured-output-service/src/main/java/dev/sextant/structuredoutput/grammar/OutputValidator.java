@@ -24,7 +24,7 @@ public final class OutputValidator {
     private OutputValidator() {
     }
 
-    /** Error messages; empty when valid. An output that is not JSON yields one error. */
+    /** Error messages, each with its instance location; empty when valid. An output that is not JSON yields one error. */
     public static List<String> validate(String schemaJson, String output) {
         JsonNode instance;
         JsonNode schemaNode;
@@ -42,6 +42,12 @@ public final class OutputValidator {
         SchemaRegistry registry = SchemaRegistry.withDefaultDialect(version,
                 b -> b.schemaRegistryConfig(com.networknt.schema.SchemaRegistryConfig.builder().formatAssertionsEnabled(true).build()));
         Schema schema = registry.getSchema(schemaNode);
-        return schema.validate(instance).stream().map(Error::getMessage).toList();
+        return schema.validate(instance).stream().map(OutputValidator::describe).toList();
+    }
+
+    /** The message with where in the instance it applies, e.g. {@code $.age: must have a minimum value of 0}. */
+    private static String describe(Error e) {
+        String at = String.valueOf(e.getInstanceLocation());
+        return at.isEmpty() ? e.getMessage() : at + ": " + e.getMessage();
     }
 }

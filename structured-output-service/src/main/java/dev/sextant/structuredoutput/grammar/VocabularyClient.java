@@ -23,7 +23,7 @@ import dev.sextant.support.SextantException;
 @Component
 public class VocabularyClient {
 
-    static final ErrorCode UNKNOWN_MODEL = ErrorCode.of("model-not-found", HttpStatus.NOT_FOUND, "Model not found");
+    public static final ErrorCode UNKNOWN_MODEL = ErrorCode.of("model-not-found", HttpStatus.NOT_FOUND, "Model not found");
 
     /** Contract 2 of the brief. */
     @JsonIgnoreProperties(ignoreUnknown = true)

@@ -1,0 +1,180 @@
+package dev.sextant.structuredoutput.extract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.client.RestClient;
+
+import dev.sextant.structuredoutput.grammar.GrammarProperties;
+import dev.sextant.structuredoutput.grammar.OutputValidator;
+import dev.sextant.structuredoutput.testing.OpenAiUpstream;
+import dev.sextant.support.ErrorCode;
+import dev.sextant.support.SextantException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * {@code POST /v1/extract} over real HTTP against an OpenAI-speaking upstream ({@link OpenAiUpstream}: stories260K's
+ * vocabulary, random weights) that compiles the schema through this service and samples under the matcher. The real
+ * inference-service cannot be started here: it already depends on this module for its own tests, and Maven refuses
+ * the cycle a test dependency back on it would make.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class ExtractApiIT {
+
+    static OpenAiUpstream inference;
+    static volatile int compilerPort;
+
+    @DynamicPropertySource
+    static void inferenceUrl(DynamicPropertyRegistry registry) throws Exception {
+        inference = new OpenAiUpstream(() -> "http://127.0.0.1:" + compilerPort);
+        registry.add("sextant.structured-output.inference-url", inference::url);
+    }
+
+    @AfterAll
+    static void stop() {
+        inference.close();
+    }
+
+    @LocalServerPort
+    int port;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final ObjectMapper json = new ObjectMapper();
+
+    @BeforeEach
+    void reset() {
+        compilerPort = port;
+        inference.ignoreConstraint = null;
+        inference.lastChat = null;
+    }
+
+    private HttpResponse<String> extract(Object body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/extract")).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static final List<String> SCHEMAS = List.of(
+            """
+            {"type":"object","properties":{"name":{"type":"string","maxLength":20},"age":{"type":"integer","minimum":0,"maximum":120}},
+             "required":["name","age"],"additionalProperties":false}""",
+            """
+            {"type":"array","items":{"enum":["cat","dog","bird"]},"minItems":1,"maxItems":3}""",
+            """
+            {"type":"object","properties":{"title":{"type":"string","minLength":1,"maxLength":12},"when":{"type":"string","format":"date"},
+             "place":{"type":["string","null"],"maxLength":10},"guests":{"type":"array","items":{"type":"integer","exclusiveMinimum":0,"maximum":99},"maxItems":4}},
+             "required":["title","when","guests"],"additionalProperties":false}""",
+            """
+            {"$defs":{"id":{"type":"string","format":"uuid"}},"anyOf":[{"type":"object","properties":{"id":{"$ref":"#/$defs/id"}},"required":["id"],"additionalProperties":false},{"type":"boolean"}]}""");
+
+    @Test
+    void extractsDataThatValidatesAgainstTheSchema() throws Exception {
+        String text = "Lily is three years old. She went to the park with her dog on 2024-05-01.";
+        for (String schemaText : SCHEMAS) {
+            JsonNode schema = json.readTree(schemaText);
+            for (long seed = 1; seed <= 3; seed++) {
+                HttpResponse<String> r = extract(Map.of("model", OpenAiUpstream.MODEL, "schema", schema, "text", text,
+                        "instructions", "Find the facts.", "temperature", 1.0, "seed", seed));
+                assertThat(r.statusCode()).as(schemaText + " seed " + seed + ": " + r.body()).isEqualTo(200);
+                JsonNode body = json.readTree(r.body());
+                assertThat(OutputValidator.validate(schemaText, body.get("data").toString())).as(body.toString()).isEmpty();
+                JsonNode usage = body.get("usage");
+                assertThat(usage.get("prompt_tokens").asInt()).isPositive();
+                assertThat(usage.get("completion_tokens").asInt()).isPositive();
+                assertThat(usage.get("total_tokens").asInt()).isEqualTo(usage.get("prompt_tokens").asInt() + usage.get("completion_tokens").asInt());
+
+                JsonNode sent = inference.lastChat;
+                assertThat(sent.at("/response_format/type").asText()).isEqualTo("json_schema");
+                assertThat(sent.at("/response_format/json_schema/schema")).isEqualTo(schema);
+                assertThat(sent.at("/seed").asLong()).isEqualTo(seed);
+                assertThat(sent.at("/messages/0/content").asText()).startsWith("Find the facts.").contains(schema.toString());
+                assertThat(sent.at("/messages/1/content").asText()).isEqualTo(text);
+            }
+        }
+    }
+
+    @Test
+    void refusesAnUnsupportedKeywordNamingItsPointerBeforeGenerating() throws Exception {
+        HttpResponse<String> r = extract(Map.of("model", OpenAiUpstream.MODEL, "text", "x",
+                "schema", json.readTree("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\",\"multipleOf\":3}}}")));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+        JsonNode p = json.readTree(r.body());
+        assertThat(p.get("keyword").asText()).isEqualTo("multipleOf");
+        assertThat(p.get("pointer").asText()).isEqualTo("#/properties/a/multipleOf");
+        assertThat(inference.lastChat).as("no generation for a refused schema").isNull();
+    }
+
+    @Test
+    void namesMissingFieldsAndUnknownModels() throws Exception {
+        HttpResponse<String> noText = extract(Map.of("model", OpenAiUpstream.MODEL, "schema", Map.of("type", "string")));
+        assertThat(noText.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(noText.body()).get("field").asText()).isEqualTo("text");
+
+        HttpResponse<String> notSchema = extract(Map.of("model", OpenAiUpstream.MODEL, "schema", "string", "text", "x"));
+        assertThat(notSchema.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(notSchema.body()).get("field").asText()).isEqualTo("schema");
+
+        HttpResponse<String> unknown = extract(Map.of("model", "gpt-9", "schema", Map.of("type", "string"), "text", "x"));
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(json.readTree(unknown.body()).get("type").asText()).endsWith("/model-not-found");
+        assertThat(json.readTree(unknown.body()).get("detail").asText()).contains("gpt-9");
+    }
+
+    @Test
+    void neverAnswersDataThatDoesNotValidate() throws Exception {
+        inference.ignoreConstraint = "{\"name\":\"Lily\",\"age\":-3}";
+        HttpResponse<String> r = extract(Map.of("model", OpenAiUpstream.MODEL, "text", "Lily is three.", "schema", json.readTree(SCHEMAS.get(0))));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+        JsonNode p = json.readTree(r.body());
+        assertThat(p.get("type").asText()).endsWith("/extraction-invalid");
+        assertThat(p.get("detail").asText()).contains("age");
+        assertThat(r.body()).doesNotContain("\"data\"");
+    }
+
+    @Test
+    void saysWhenTheOutputRanOutOfTokens() throws Exception {
+        HttpResponse<String> r = extract(Map.of("model", OpenAiUpstream.MODEL, "text", "Lily", "max_tokens", 1,
+                "schema", json.readTree("{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":8}},\"required\":[\"name\"]}")));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+        JsonNode p = json.readTree(r.body());
+        assertThat(p.get("type").asText()).endsWith("/extraction-truncated");
+        assertThat(p.get("field").asText()).isEqualTo("max_tokens");
+    }
+
+    @Test
+    void answers503WhenInferenceCannotBeReached() throws Exception {
+        int dead;
+        try (ServerSocket s = new ServerSocket(0)) {
+            dead = s.getLocalPort();
+        }
+        InferenceClient client = new InferenceClient(RestClient.builder(),
+                new GrammarProperties("http://127.0.0.1:" + dead, Duration.ofSeconds(5), 1000, 1 << 20, 1, 1, 1),
+                new ExtractProperties(Duration.ofSeconds(5), 16), JsonMapper.builder().build());
+        assertThatThrownBy(() -> client.chat(Map.of("model", "m")))
+                .isInstanceOfSatisfying(SextantException.class, e -> {
+                    assertThat(e.errorCode()).isEqualTo(ErrorCode.UPSTREAM_UNAVAILABLE);
+                    assertThat(e.getMessage()).contains("cannot be reached");
+                    assertThat(e.properties()).containsKey("retryAfterSeconds");
+                });
+    }
+}
