@@ -177,6 +177,9 @@ const sx_kernels *sx_kernels_avx2(void) {
         k.dot_f32 = dot_f32_avx2; k.axpy_f32 = axpy_f32_avx2; k.attn = attn_avx2;
         for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         k.gemm[SX_Q8_0] = gemm_q8_0_avx2;
+        if (sx_cpu()->avx512vnni && sx_cpu()->avx512vl) { /* Q8_0 weights are repacked to SX_Q8_0X8 at model init */
+            k.name = "avx2+vnni"; k.quant[SX_Q8_0X8] = sx_quant_q8_0u; k.gemm[SX_Q8_0X8] = sx_gemm_q8_0x8;
+        }
         init = 1;
     }
     return &k;
