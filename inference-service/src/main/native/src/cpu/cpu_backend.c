@@ -29,7 +29,7 @@ typedef struct cpu_ctx {
     float *hb;         /* (n_batch, n_ff) gate, then SwiGLU output */
     float *hb2;        /* (n_batch, n_ff) up */
     float *out_x;      /* (n_out, dim) final-normed output rows */
-    float *scores;     /* (n_threads, max_seq_len) attention scores */
+    float *scores;     /* (n_threads, n_head, max_seq_len) attention scores */
     void *act[ACT_KINDS];   /* (n_batch, act row bytes) activations converted for quantized weights */
     int act_ready[ACT_KINDS];
     const float *act_src;
@@ -158,27 +158,29 @@ static void rope(float *v, int n_heads, int head_dim, int pos, const float *inv_
 /* ---- attention over the paged cache ---- */
 
 typedef struct att_job {
-    sx_context *ctx; cpu_ctx *c; const sx_batch *batch; int layer; int n_tasks; atomic_int next;
+    sx_context *ctx; cpu_ctx *c; const sx_batch *batch; int layer; int n_tasks; int kv_per_task; int tasks_per_row; atomic_int next;
 } att_job;
 
+/* A task: one batch row and a run of KV heads with all their query heads (GQA groups stay together). */
 static void att_task(void *arg, int ith, int nth) {
     att_job *j = arg; sx_context *ctx = j->ctx; cpu_ctx *c = j->c;
     const sx_hparams *hp = &ctx->model->hp;
-    const int hd = hp->head_dim, n_head = hp->n_head, kv_dim = hp->n_head_kv * hd, group = hp->n_head / hp->n_head_kv;
+    const int hd = hp->head_dim, n_head = hp->n_head, n_kv = hp->n_head_kv, kv_dim = n_kv * hd, group = n_head / n_kv;
     const int bs = ctx->params.kv_block_size, q_dim = n_head * hd;
     const int max_len = ctx->max_blocks_per_seq * bs;
     const float scale = 1.0f / sqrtf((float)hd);
     const sx_kernels *kern = sx_kernels_get();
-    float *sc = c->scores + (size_t)ith * max_len;
+    float *sc = c->scores + (size_t)ith * n_head * max_len;
     const float *kc = c->k_cache + (size_t)j->layer * c->n_cells * kv_dim, *vc = c->v_cache + (size_t)j->layer * c->n_cells * kv_dim;
     for (;;) {
         int t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (t >= j->n_tasks) return;
-        int b = t / n_head, h = t % n_head, kvh = h / group;
+        const int b = t / j->tasks_per_row, kv0 = (t % j->tasks_per_row) * j->kv_per_task;
+        const int kv1 = kv0 + j->kv_per_task < n_kv ? kv0 + j->kv_per_task : n_kv, h0 = kv0 * group;
         const int pos = j->batch->pos[b];
         const sx_seq *s = &ctx->seqs[j->batch->seq_id[b]];
-        const float *q = c->q + (size_t)b * q_dim + h * hd;
-        kern->attn(hd, pos + 1, q, kc + kvh * hd, vc + kvh * hd, (size_t)kv_dim, s->blocks, bs, scale, sc, c->xb + (size_t)b * q_dim + h * hd);
+        kern->attn(hd, (kv1 - kv0) * group, group, pos + 1, c->q + (size_t)b * q_dim + (size_t)h0 * hd, kc + (size_t)kv0 * hd,
+                   vc + (size_t)kv0 * hd, (size_t)kv_dim, s->blocks, bs, scale, sc, (size_t)max_len, c->xb + (size_t)b * q_dim + (size_t)h0 * hd);
     }
 }
 
@@ -208,7 +210,10 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
             memcpy(kc + (size_t)ctx->cells[b] * kv_dim, c->k + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
             memcpy(vc + (size_t)ctx->cells[b] * kv_dim, c->v + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
         }
-        att_job aj = { ctx, c, batch, l, n * hp->n_head, 0 };
+        /* Enough tasks for every thread to have two, but whole rows where there are that many rows. */
+        const int nth2 = 2 * c->n_threads, per_row = n >= nth2 ? 1 : ((nth2 + n - 1) / n < hp->n_head_kv ? (nth2 + n - 1) / n : hp->n_head_kv);
+        const int kv_per = (hp->n_head_kv + per_row - 1) / per_row, tasks_per_row = (hp->n_head_kv + kv_per - 1) / kv_per;
+        att_job aj = { ctx, c, batch, l, n * tasks_per_row, kv_per, tasks_per_row, 0 };
         atomic_init(&aj.next, 0);
         int att_work = 0; for (int b = 0; b < n; b++) att_work += (batch->pos[b] + 1) * hp->n_head * hd;
         sx_pool_run(c->pool, att_task, &aj, att_work < 65536 ? 1 : c->n_threads);
@@ -310,7 +315,7 @@ static sx_status cpu_context_init(sx_context *ctx) {
     c->hb = malloc(sizeof(float) * nb * (ff > dim ? ff : dim));
     c->hb2 = malloc(sizeof(float) * nb * ff);
     c->out_x = malloc(sizeof(float) * (size_t)ctx->params.n_out_max * dim);
-    c->scores = malloc(sizeof(float) * (size_t)c->n_threads * max_len);
+    c->scores = malloc(sizeof(float) * (size_t)c->n_threads * hp->n_head * max_len);
     c->act[ACT_Q8_0] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0));
     c->act[ACT_Q8_K] = malloc(nb * (kmax / QK_K + 1) * sizeof(block_q8_K));
     c->act[ACT_Q8_0U] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0u));

@@ -21,10 +21,11 @@ typedef struct sx_kernels {
     sx_gemm_fn gemm[31];    /* tile products by weight dtype */
     float (*dot_f32)(int n, const float *a, const float *b);
     void (*axpy_f32)(int n, float a, const float *x, float *y); /* y += a*x */
-    /* Softmax attention of one query head over positions 0..n_pos-1 of a paged cache: k and v point at the
-     * head's slice of cell 0, cells are `stride` floats apart, cell of position p = blocks[p / bs] * bs + p % bs. */
-    void (*attn)(int hd, int n_pos, const float *q, const float *k, const float *v, size_t stride, const int32_t *blocks,
-                 int bs, float scale, float *scores, float *out);
+    /* Softmax attention of nh consecutive query heads over positions 0..n_pos-1 of a paged cache: k and v point at
+     * the slice of cell 0 of the first KV head, query head i reads KV head i / group, cells are `stride` floats
+     * apart, cell of position p = blocks[p / bs] * bs + p % bs; scores holds nh rows of sc_stride floats. */
+    void (*attn)(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
+                 const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out);
 } sx_kernels;
 
 const sx_kernels *sx_kernels_get(void);

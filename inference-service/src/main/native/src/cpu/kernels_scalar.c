@@ -13,8 +13,10 @@ static float dot_q6_K_generic(int n, const void *w, const void *x) { return dot_
 static void quant_f32_generic(const float *x, void *y, int n) { memcpy(y, x, sizeof(float) * (size_t)n); }
 static void quant_q8_0_generic(const float *x, void *y, int n) { quant_q8_0_body(x, y, n); }
 static void quant_q8_K_generic(const float *x, void *y, int n) { quant_q8_K_body(x, y, n); }
-static void attn_generic(int hd, int n_pos, const float *q, const float *k, const float *v, size_t stride, const int32_t *blocks,
-                         int bs, float scale, float *sc, float *out) { attn_body(hd, n_pos, q, k, v, stride, blocks, bs, scale, sc, out); }
+static void attn_generic(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
+                         const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
+    attn_body(hd, nh, group, n_pos, q, k, v, stride, blocks, bs, scale, sc, sc_stride, out);
+}
 static void axpy_f32_generic(int n, float a, const float *x, float *y) { axpy_f32_body(n, a, x, y); }
 
 
