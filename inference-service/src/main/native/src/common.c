@@ -33,7 +33,7 @@ SX_API const char *sx_status_name(sx_status s) {
 int sx_dtype_block(int type) {
     switch (type) {
     case SX_F32: case SX_F16: case SX_BF16: return 1;
-    case SX_Q8_0: case SX_Q4_0: return 32;
+    case SX_Q8_0: case SX_Q8_0X8: case SX_Q4_0: return 32;
     case SX_Q4_K: case SX_Q6_K: return QK_K;
     default: return 0;
     }
@@ -43,7 +43,7 @@ size_t sx_dtype_block_bytes(int type) {
     switch (type) {
     case SX_F32: return 4;
     case SX_F16: case SX_BF16: return 2;
-    case SX_Q8_0: return sizeof(block_q8_0);
+    case SX_Q8_0: case SX_Q8_0X8: return sizeof(block_q8_0);
     case SX_Q4_0: return sizeof(block_q4_0);
     case SX_Q4_K: return sizeof(block_q4_K);
     case SX_Q6_K: return sizeof(block_q6_K);
@@ -54,7 +54,7 @@ size_t sx_dtype_block_bytes(int type) {
 const char *sx_dtype_name(int type) {
     switch (type) {
     case SX_F32: return "F32"; case SX_F16: return "F16"; case SX_BF16: return "BF16";
-    case SX_Q8_0: return "Q8_0"; case SX_Q4_0: return "Q4_0"; case SX_Q4_K: return "Q4_K"; case SX_Q6_K: return "Q6_K";
+    case SX_Q8_0: return "Q8_0"; case SX_Q8_0X8: return "Q8_0x8"; case SX_Q4_0: return "Q4_0"; case SX_Q4_K: return "Q4_K"; case SX_Q6_K: return "Q6_K";
     default: return "unknown";
     }
 }
@@ -82,11 +82,13 @@ static void detect(void) {
         caps.avx512vnni = zmm && ((c >> 11) & 1);
     }
     if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) caps.avx512bf16 = zmm && ((a >> 5) & 1);
-    /* Our AVX2 kernels also need FMA and F16C. SEXTANT_CPU=scalar forces the portable path (tests). */
+    /* Our AVX2 kernels also need FMA and F16C. SEXTANT_CPU=scalar forces the portable path, SEXTANT_CPU=avx2
+     * the AVX2 kernels without AVX-512 (tests compare them). */
     const char *force = getenv("SEXTANT_CPU");
     if (force && strcmp(force, "scalar") == 0) caps.avx2 = 0;
+    if (force && strcmp(force, "avx2") == 0) caps.avx512f = 0; /* AVX2 kernels only (comparisons in tests) */
     if (!(caps.fma && caps.f16c)) caps.avx2 = 0;
-    if (!caps.avx2) caps.avx512f = caps.avx512bw = caps.avx512vl = caps.avx512vnni = caps.avx512bf16 = 0;
+    if (!caps.avx2 || !caps.avx512f) caps.avx512f = caps.avx512bw = caps.avx512vl = caps.avx512vnni = caps.avx512bf16 = 0;
     snprintf(caps_str, sizeof caps_str, "%s%s%s%s%s%s", caps.avx2 ? "avx2,fma,f16c" : "scalar",
              caps.avx512f ? ",avx512f" : "", caps.avx512bw ? ",avx512bw" : "", caps.avx512vl ? ",avx512vl" : "",
              caps.avx512vnni ? ",avx512vnni" : "", caps.avx512bf16 ? ",avx512bf16" : "");

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <stdint.h>
 
-enum { ACT_F32, ACT_Q8_0, ACT_Q8_K, ACT_KINDS };
+enum { ACT_F32, ACT_Q8_0, ACT_Q8_K, ACT_Q8_0U, ACT_KINDS };
 
 typedef struct cpu_ctx {
     sx_pool *pool;
@@ -27,14 +29,17 @@ typedef struct cpu_ctx {
     float *hb;         /* (n_batch, n_ff) gate, then SwiGLU output */
     float *hb2;        /* (n_batch, n_ff) up */
     float *out_x;      /* (n_out, dim) final-normed output rows */
-    float *scores;     /* (n_threads, max_seq_len) attention scores */
+    float *scores;     /* (n_threads, n_head, max_seq_len) attention scores */
     void *act[ACT_KINDS];   /* (n_batch, act row bytes) activations converted for quantized weights */
     int act_ready[ACT_KINDS];
     const float *act_src;
 } cpu_ctx;
 
 static int act_kind(sx_dtype t) {
-    switch (t) { case SX_Q8_0: case SX_Q4_0: return ACT_Q8_0; case SX_Q4_K: case SX_Q6_K: return ACT_Q8_K; default: return ACT_F32; }
+    switch ((int)t) {
+    case SX_Q8_0: case SX_Q4_0: return ACT_Q8_0; case SX_Q4_K: case SX_Q6_K: return ACT_Q8_K; case SX_Q8_0X8: return ACT_Q8_0U;
+    default: return ACT_F32;
+    }
 }
 
 static int online_cores(void) { long n = sysconf(_SC_NPROCESSORS_ONLN); return n > 0 ? (int)n : 1; }
@@ -115,7 +120,7 @@ static void matmul(cpu_ctx *c, const float *x, int n, int k, mm_op *ops, int n_o
         }
         int m = (int)ops[o].w->ne[1];
         int cr = m / (c->n_threads * MM_CHUNK_DIV);
-        cr = cr < MM_CHUNK_MIN ? MM_CHUNK_MIN : (cr + 3) & ~3;
+        cr = cr < MM_CHUNK_MIN ? MM_CHUNK_MIN : (cr + 7) & ~7; /* whole groups of 8 rows for SX_Q8_0X8 */
         j.chunk_rows[o] = cr;
         j.chunks[o + 1] = j.chunks[o] + (m + cr - 1) / cr;
         work += (double)m * k * n;
@@ -153,27 +158,29 @@ static void rope(float *v, int n_heads, int head_dim, int pos, const float *inv_
 /* ---- attention over the paged cache ---- */
 
 typedef struct att_job {
-    sx_context *ctx; cpu_ctx *c; const sx_batch *batch; int layer; int n_tasks; atomic_int next;
+    sx_context *ctx; cpu_ctx *c; const sx_batch *batch; int layer; int n_tasks; int kv_per_task; int tasks_per_row; atomic_int next;
 } att_job;
 
+/* A task: one batch row and a run of KV heads with all their query heads (GQA groups stay together). */
 static void att_task(void *arg, int ith, int nth) {
     att_job *j = arg; sx_context *ctx = j->ctx; cpu_ctx *c = j->c;
     const sx_hparams *hp = &ctx->model->hp;
-    const int hd = hp->head_dim, n_head = hp->n_head, kv_dim = hp->n_head_kv * hd, group = hp->n_head / hp->n_head_kv;
+    const int hd = hp->head_dim, n_head = hp->n_head, n_kv = hp->n_head_kv, kv_dim = n_kv * hd, group = n_head / n_kv;
     const int bs = ctx->params.kv_block_size, q_dim = n_head * hd;
     const int max_len = ctx->max_blocks_per_seq * bs;
     const float scale = 1.0f / sqrtf((float)hd);
     const sx_kernels *kern = sx_kernels_get();
-    float *sc = c->scores + (size_t)ith * max_len;
+    float *sc = c->scores + (size_t)ith * n_head * max_len;
     const float *kc = c->k_cache + (size_t)j->layer * c->n_cells * kv_dim, *vc = c->v_cache + (size_t)j->layer * c->n_cells * kv_dim;
     for (;;) {
         int t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (t >= j->n_tasks) return;
-        int b = t / n_head, h = t % n_head, kvh = h / group;
+        const int b = t / j->tasks_per_row, kv0 = (t % j->tasks_per_row) * j->kv_per_task;
+        const int kv1 = kv0 + j->kv_per_task < n_kv ? kv0 + j->kv_per_task : n_kv, h0 = kv0 * group;
         const int pos = j->batch->pos[b];
         const sx_seq *s = &ctx->seqs[j->batch->seq_id[b]];
-        const float *q = c->q + (size_t)b * q_dim + h * hd;
-        kern->attn(hd, pos + 1, q, kc + kvh * hd, vc + kvh * hd, (size_t)kv_dim, s->blocks, bs, scale, sc, c->xb + (size_t)b * q_dim + h * hd);
+        kern->attn(hd, (kv1 - kv0) * group, group, pos + 1, c->q + (size_t)b * q_dim + (size_t)h0 * hd, kc + (size_t)kv0 * hd,
+                   vc + (size_t)kv0 * hd, (size_t)kv_dim, s->blocks, bs, scale, sc, (size_t)max_len, c->xb + (size_t)b * q_dim + (size_t)h0 * hd);
     }
 }
 
@@ -186,8 +193,10 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
     const int n = batch->n_tokens, dim = hp->n_embd, hd = hp->head_dim;
     const int q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd, ff = hp->n_ff;
     const size_t emb_rb = sx_row_bytes(m->tok_embd->type, dim);
-    for (int b = 0; b < n; b++)
-        sx_dequant_row(m->tok_embd->type, (const uint8_t *)m->tok_embd->data + (size_t)batch->tokens[b] * emb_rb, c->x + (size_t)b * dim, dim);
+    for (int b = 0; b < n; b++) {
+        if (m->tok_embd->type == SX_Q8_0X8) sx_get_row_q8_0x8(m->tok_embd->data, batch->tokens[b], c->x + (size_t)b * dim, dim);
+        else sx_dequant_row(m->tok_embd->type, (const uint8_t *)m->tok_embd->data + (size_t)batch->tokens[b] * emb_rb, c->x + (size_t)b * dim, dim);
+    }
 
     for (int l = 0; l < hp->n_layer; l++) {
         const sx_layer *L = &m->layers[l];
@@ -201,7 +210,10 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
             memcpy(kc + (size_t)ctx->cells[b] * kv_dim, c->k + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
             memcpy(vc + (size_t)ctx->cells[b] * kv_dim, c->v + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
         }
-        att_job aj = { ctx, c, batch, l, n * hp->n_head, 0 };
+        /* Enough tasks for every thread to have two, but whole rows where there are that many rows. */
+        const int nth2 = 2 * c->n_threads, per_row = n >= nth2 ? 1 : ((nth2 + n - 1) / n < hp->n_head_kv ? (nth2 + n - 1) / n : hp->n_head_kv);
+        const int kv_per = (hp->n_head_kv + per_row - 1) / per_row, tasks_per_row = (hp->n_head_kv + kv_per - 1) / kv_per;
+        att_job aj = { ctx, c, batch, l, n * tasks_per_row, kv_per, tasks_per_row, 0 };
         atomic_init(&aj.next, 0);
         int att_work = 0; for (int b = 0; b < n; b++) att_work += (batch->pos[b] + 1) * hp->n_head * hd;
         sx_pool_run(c->pool, att_task, &aj, att_work < 65536 ? 1 : c->n_threads);
@@ -240,9 +252,29 @@ static sx_status to_f32(sx_model *m, sx_tensor *t) {
     return SX_OK;
 }
 
+/* Where the CPU has AVX-512 VNNI, Q8_0 matrices take the SX_Q8_0X8 layout (kernels_vnni.c) in memory of our own;
+ * the file's pages are then dropped from this process (the mapping stays, nothing reads those pages again). */
+static sx_status repack_q8_0(sx_model *m, sx_tensor *t) {
+    if (!t || t->type != SX_Q8_0 || !sx_kernels_get()->quant[SX_Q8_0X8] || t->ne[1] % 8 || t->ne[0] % QK8_0) return SX_OK;
+    void *dst = sx_model_own(m, t->nbytes);
+    if (!dst) return sx_set_error(SX_ERR_NO_MEMORY, "%s: out of memory to repack %s", m->path, t->name);
+    sx_repack_q8_0x8(t->data, dst, t->ne[1] * t->ne[2] * t->ne[3], (int)t->ne[0]);
+    const long page = sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)t->data + page - 1) & ~(uintptr_t)(page - 1), hi = ((uintptr_t)t->data + t->nbytes) & ~(uintptr_t)(page - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    t->data = dst; t->type = SX_Q8_0X8;
+    return SX_OK;
+}
+
 static sx_status cpu_model_init(sx_model *m, int device) {
     sx_kernels_get();
     sx_status st = to_f32(m, m->output_norm);
+    if (!st) st = repack_q8_0(m, m->output); /* tied: also the embedding table, read back by sx_get_row_q8_0x8 */
+    for (int l = 0; l < m->hp.n_layer && !st; l++) {
+        sx_layer *L = &m->layers[l];
+        sx_tensor *mats[] = { L->wq, L->wk, L->wv, L->wo, L->w_gate, L->w_up, L->w_down };
+        for (size_t i = 0; i < sizeof mats / sizeof *mats && !st; i++) st = repack_q8_0(m, mats[i]);
+    }
     for (int l = 0; l < m->hp.n_layer && !st; l++) {
         sx_layer *L = &m->layers[l];
         if ((st = to_f32(m, L->attn_norm)) || (st = to_f32(m, L->ffn_norm)) || (st = to_f32(m, L->bq)) || (st = to_f32(m, L->bk)) || (st = to_f32(m, L->bv))) break;
@@ -283,11 +315,12 @@ static sx_status cpu_context_init(sx_context *ctx) {
     c->hb = malloc(sizeof(float) * nb * (ff > dim ? ff : dim));
     c->hb2 = malloc(sizeof(float) * nb * ff);
     c->out_x = malloc(sizeof(float) * (size_t)ctx->params.n_out_max * dim);
-    c->scores = malloc(sizeof(float) * (size_t)c->n_threads * max_len);
+    c->scores = malloc(sizeof(float) * (size_t)c->n_threads * hp->n_head * max_len);
     c->act[ACT_Q8_0] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0));
     c->act[ACT_Q8_K] = malloc(nb * (kmax / QK_K + 1) * sizeof(block_q8_K));
+    c->act[ACT_Q8_0U] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0u));
     if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v || !c->hb || !c->hb2 || !c->out_x
-        || !c->scores || !c->act[ACT_Q8_0] || !c->act[ACT_Q8_K]) {
+        || !c->scores || !c->act[ACT_Q8_0] || !c->act[ACT_Q8_K] || !c->act[ACT_Q8_0U]) {
         cpu_context_free(ctx);
         return sx_set_error(SX_ERR_NO_MEMORY, "out of memory for a context of %d cells", c ? ctx->n_blocks * ctx->params.kv_block_size : 0);
     }

@@ -21,10 +21,11 @@ typedef struct sx_kernels {
     sx_gemm_fn gemm[31];    /* tile products by weight dtype */
     float (*dot_f32)(int n, const float *a, const float *b);
     void (*axpy_f32)(int n, float a, const float *x, float *y); /* y += a*x */
-    /* Softmax attention of one query head over positions 0..n_pos-1 of a paged cache: k and v point at the
-     * head's slice of cell 0, cells are `stride` floats apart, cell of position p = blocks[p / bs] * bs + p % bs. */
-    void (*attn)(int hd, int n_pos, const float *q, const float *k, const float *v, size_t stride, const int32_t *blocks,
-                 int bs, float scale, float *scores, float *out);
+    /* Softmax attention of nh consecutive query heads over positions 0..n_pos-1 of a paged cache: k and v point at
+     * the slice of cell 0 of the first KV head, query head i reads KV head i / group, cells are `stride` floats
+     * apart, cell of position p = blocks[p / bs] * bs + p % bs; scores holds nh rows of sc_stride floats. */
+    void (*attn)(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
+                 const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out);
 } sx_kernels;
 
 const sx_kernels *sx_kernels_get(void);
@@ -32,6 +33,12 @@ const sx_kernels *sx_kernels_get(void);
 void sx_gemm_generic(int k, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride, int nc, float *y, size_t ldy, sx_dot_fn dot);
 /* Bytes of the activation row for a weight dtype and row length n. */
 size_t sx_act_row_bytes(int wtype, int n);
+/* SX_Q8_0X8 (kernels_vnni.c; only where the CPU has AVX-512 VNNI): repack rows (a multiple of 8) of a Q8_0
+ * matrix with rows of k elements, read back one row, and the tile product (an sx_gemm_fn; dot is unused). */
+void sx_repack_q8_0x8(const void *src, void *dst, int64_t rows, int k);
+void sx_get_row_q8_0x8(const void *data, int64_t row, float *dst, int k);
+void sx_quant_q8_0u(const float *x, void *y, int n);
+void sx_gemm_q8_0x8(int k, const void *w, size_t ws, int nr, const void *x, size_t xs, int nc, float *y, size_t ldy, sx_dot_fn dot);
 /* Dequantize one row of any supported dtype into floats. */
 void sx_dequant_row(int type, const void *src, float *dst, int n);
 

@@ -154,8 +154,10 @@ static void quant_f32_avx2(const float *x, void *y, int n) { memcpy(y, x, sizeof
 static void quant_q8_0_avx2(const float *x, void *y, int n) { quant_q8_0_body(x, y, n); }
 static void quant_q8_K_avx2(const float *x, void *y, int n) { quant_q8_K_body(x, y, n); }
 
-static void attn_avx2(int hd, int n_pos, const float *q, const float *k, const float *v, size_t stride, const int32_t *blocks,
-                      int bs, float scale, float *sc, float *out) { attn_body(hd, n_pos, q, k, v, stride, blocks, bs, scale, sc, out); }
+static void attn_avx2(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
+                      const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
+    attn_body(hd, nh, group, n_pos, q, k, v, stride, blocks, bs, scale, sc, sc_stride, out);
+}
 
 static void axpy_f32_avx2(int n, float a, const float *x, float *y) {
     __m256 va = _mm256_set1_ps(a); int i = 0;
@@ -177,6 +179,9 @@ const sx_kernels *sx_kernels_avx2(void) {
         k.dot_f32 = dot_f32_avx2; k.axpy_f32 = axpy_f32_avx2; k.attn = attn_avx2;
         for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         k.gemm[SX_Q8_0] = gemm_q8_0_avx2;
+        if (sx_cpu()->avx512vnni && sx_cpu()->avx512vl) { /* Q8_0 weights are repacked to SX_Q8_0X8 at model init */
+            k.name = "avx2+vnni"; k.quant[SX_Q8_0X8] = sx_quant_q8_0u; k.gemm[SX_Q8_0X8] = sx_gemm_q8_0x8;
+        }
         init = 1;
     }
     return &k;

@@ -126,25 +126,40 @@ SX_INLINE void quant_q8_K_body(const float *x, void *y, int n) {
     }
 }
 
-SX_INLINE void attn_body(int hd, int n_pos, const float *q, const float *k, const float *v, size_t stride, const int32_t *blocks,
-                         int bs, float scale, float *sc, float *out) {
-    float mx = -INFINITY;
+/* Softmax attention of nh consecutive query heads (q, out: nh * hd floats) over positions 0..n_pos-1 of a paged
+ * cache; k and v point at the slice of cell 0 of the first KV head, query head i reads KV head i / group, cells are
+ * `stride` floats apart and position p is in cell blocks[p / bs] * bs + p % bs. Positions are the outer loop, so
+ * the cache is read row after row (a block's cells are contiguous): memory is streamed, not visited by stride.
+ * Per head the arithmetic order is that of one head alone (scores, max, exp and sum, then values by position). */
+SX_INLINE void attn_body(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
+                         const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
+    float mx[nh], inv[nh];
+    for (int h = 0; h < nh; h++) mx[h] = -INFINITY;
     for (int b = 0, p = 0; p < n_pos; b++) {
         const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            float s = dot_f32_body(hd, q, k + (base + o) * stride) * scale;
-            sc[p] = s; mx = s > mx ? s : mx;
+            const float *kr = k + (base + o) * stride;
+            for (int h = 0; h < nh; h++) {
+                float s = dot_f32_body(hd, q + (size_t)h * hd, kr + (size_t)(h / group) * hd) * scale;
+                sc[h * sc_stride + p] = s; mx[h] = s > mx[h] ? s : mx[h];
+            }
         }
     }
-    float sum = 0;
-    for (int p = 0; p < n_pos; p++) { sc[p] = expf(sc[p] - mx); sum += sc[p]; }
-    const float inv = 1.0f / sum;
-    for (int d = 0; d < hd; d++) out[d] = 0;
+    for (int h = 0; h < nh; h++) {
+        float sum = 0, *sh = sc + h * sc_stride;
+        for (int p = 0; p < n_pos; p++) { sh[p] = expf(sh[p] - mx[h]); sum += sh[p]; }
+        inv[h] = 1.0f / sum;
+        for (int d = 0; d < hd; d++) out[(size_t)h * hd + d] = 0;
+    }
     for (int b = 0, p = 0; p < n_pos; b++) {
         const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            const float a = sc[p] * inv; const float *vr = v + (base + o) * stride;
-            for (int d = 0; d < hd; d++) out[d] += a * vr[d];
+            const float *vr = v + (base + o) * stride;
+            for (int h = 0; h < nh; h++) {
+                const float a = sc[h * sc_stride + p] * inv[h]; const float *vh = vr + (size_t)(h / group) * hd;
+                float *oh = out + (size_t)h * hd;
+                for (int d = 0; d < hd; d++) oh[d] += a * vh[d];
+            }
         }
     }
 }

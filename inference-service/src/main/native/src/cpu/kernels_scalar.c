@@ -13,8 +13,10 @@ static float dot_q6_K_generic(int n, const void *w, const void *x) { return dot_
 static void quant_f32_generic(const float *x, void *y, int n) { memcpy(y, x, sizeof(float) * (size_t)n); }
 static void quant_q8_0_generic(const float *x, void *y, int n) { quant_q8_0_body(x, y, n); }
 static void quant_q8_K_generic(const float *x, void *y, int n) { quant_q8_K_body(x, y, n); }
-static void attn_generic(int hd, int n_pos, const float *q, const float *k, const float *v, size_t stride, const int32_t *blocks,
-                         int bs, float scale, float *sc, float *out) { attn_body(hd, n_pos, q, k, v, stride, blocks, bs, scale, sc, out); }
+static void attn_generic(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
+                         const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
+    attn_body(hd, nh, group, n_pos, q, k, v, stride, blocks, bs, scale, sc, sc_stride, out);
+}
 static void axpy_f32_generic(int n, float a, const float *x, float *y) { axpy_f32_body(n, a, x, y); }
 
 
@@ -45,6 +47,7 @@ void sx_gemm_generic(int k, const void *w, size_t w_stride, int nr, const void *
 size_t sx_act_row_bytes(int wtype, int n) {
     switch (wtype) {
     case SX_Q8_0: case SX_Q4_0: return (size_t)(n / QK8_0) * sizeof(block_q8_0);
+    case SX_Q8_0X8: return (size_t)(n / QK8_0) * sizeof(block_q8_0u);
     case SX_Q4_K: case SX_Q6_K: return (size_t)(n / QK_K) * sizeof(block_q8_K);
     default: return (size_t)n * sizeof(float);
     }

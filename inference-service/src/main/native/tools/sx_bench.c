@@ -1,0 +1,57 @@
+/* sx_bench — native timing of one engine step shape, for kernel work without Java.
+ * usage: sx_bench model threads n_seqs prompt_len decode_steps
+ * Prefills n_seqs sequences of prompt_len tokens (one call each), then times decode steps where every
+ * sequence adds one token (n_seqs rows per step, all producing logits), and one prefill call of prompt_len. */
+#include "sextant.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* FNV-1a over the logits of the last call: equal hashes = bit-identical results (kernel comparisons). */
+static unsigned long long logits_hash(const sx_context *c, int n_rows, int n_vocab) {
+    const unsigned char *p = (const unsigned char *)sx_logits(c); unsigned long long h = 1469598103934665603ULL;
+    for (size_t i = 0; i < (size_t)n_rows * n_vocab * sizeof(float); i++) h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+/* CPU time of the process: on a machine shared with other work, threads=1 runs compare kernels by this. */
+static double cpu(void) { struct timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+
+int main(int argc, char **argv) {
+    if (argc < 6) { fprintf(stderr, "usage: %s model threads n_seqs prompt_len decode_steps\n", argv[0]); return 2; }
+    const int threads = atoi(argv[2]), n_seqs = atoi(argv[3]), plen = atoi(argv[4]), steps = atoi(argv[5]);
+    sx_model *m; sx_context *c;
+    if (sx_model_load(argv[1], NULL, &m)) { fprintf(stderr, "load: %s\n", sx_last_error()); return 1; }
+    sx_context_params cp = sx_context_default_params();
+    cp.n_threads = threads; cp.n_seq_max = n_seqs + 1; cp.n_ctx = (n_seqs + 1) * (plen + steps + 16);
+    cp.n_batch_max = plen > n_seqs ? plen : n_seqs; cp.n_out_max = cp.n_batch_max;
+    if (sx_context_init(m, &cp, &c)) { fprintf(stderr, "ctx: %s\n", sx_last_error()); return 1; }
+    int32_t *tok = calloc(cp.n_batch_max, 4), *pos = calloc(cp.n_batch_max, 4), *seq = calloc(cp.n_batch_max, 4), *next = calloc(cp.n_batch_max, 4);
+    int8_t *out = calloc(cp.n_batch_max, 1);
+    double tp = 0, tpc = 0;
+    for (int s = 0; s <= n_seqs; s++) {
+        for (int i = 0; i < plen; i++) { tok[i] = 1 + (s * 31 + i * 7) % 300; pos[i] = i; seq[i] = s; }
+        sx_batch b = { plen, tok, pos, seq, NULL };
+        double t0 = now(), c0 = cpu();
+        if (sx_decode(c, &b, next)) { fprintf(stderr, "prefill: %s\n", sx_last_error()); return 1; }
+        if (s > 0) { tp += now() - t0; tpc += cpu() - c0; } /* the first call warms up */
+    }
+    sx_model_info info; sx_model_get_info(m, &info);
+    printf("features %s, threads %d\n", sx_cpu_features(), threads);
+    printf("prefill logits hash %016llx\n", logits_hash(c, 1, info.n_vocab));
+    printf("prefill %d tokens: %.2f ms/call, %.1f tok/s, %.2f cpu-ms/call\n", plen, tp / n_seqs * 1e3, plen * n_seqs / tp, tpc / n_seqs * 1e3);
+    double best = 1e9, total = 0, total_cpu = 0;
+    for (int st = 0; st < steps; st++) {
+        for (int s = 0; s < n_seqs; s++) { tok[s] = 1 + (s * 13 + st) % 300; pos[s] = plen + st; seq[s] = s + 1; out[s] = 1; }
+        sx_batch b = { n_seqs, tok, pos, seq, out };
+        double t0 = now(), c0 = cpu();
+        if (sx_decode(c, &b, next)) { fprintf(stderr, "decode: %s\n", sx_last_error()); return 1; }
+        double dt = now() - t0; total += dt; total_cpu += cpu() - c0; if (dt < best) best = dt;
+    }
+    printf("decode logits hash %016llx\n", logits_hash(c, n_seqs, info.n_vocab));
+    printf("decode %d rows: %.2f ms/step mean, %.2f best, %.1f tok/s, %.2f cpu-ms/step\n", n_seqs, total / steps * 1e3, best * 1e3,
+           n_seqs * steps / total, total_cpu / steps * 1e3);
+    sx_context_free(c); sx_model_free(m);
+    return 0;
+}
