@@ -12,10 +12,11 @@ import java.util.zip.CheckedOutputStream;
 
 /**
  * A constraint compiled against one vocabulary: the grammar, the vocabulary's token bytes and the per-state
- * token tables. Immutable and shared by every {@link Matcher} over it. The binary format is in ARTIFACT.md.
+ * token tables, computed when a matcher first needs them (or all at once with {@link #compile}). Shared by every
+ * {@link Matcher} over it, on any thread. The binary format is in ARTIFACT.md.
  *
  * <pre>{@code
- * ConstraintArtifact a = ConstraintArtifact.compile(grammar, vocabulary, Duration.ofSeconds(5));
+ * ConstraintArtifact a = ConstraintArtifact.of(grammar, vocabulary);
  * byte[] bytes = a.toBytes();
  * Matcher m = ConstraintArtifact.read(new ByteArrayInputStream(bytes)).newMatcher();
  * }</pre>
@@ -23,17 +24,17 @@ import java.util.zip.CheckedOutputStream;
 public final class ConstraintArtifact {
 
     public static final int MAGIC = 0x53584341; // "SXCA"
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     final Grammar grammar;
     final Vocabulary vocabulary;
     final TokenTables tables;
     final boolean[] isEos;
 
-    ConstraintArtifact(Grammar grammar, Vocabulary vocabulary, TokenTables tables) {
+    ConstraintArtifact(Grammar grammar, Vocabulary vocabulary) {
         this.grammar = grammar;
         this.vocabulary = vocabulary;
-        this.tables = tables;
+        this.tables = new TokenTables(grammar, vocabulary);
         this.isEos = new boolean[vocabulary.size()];
         for (int e : vocabulary.eosTokenIds()) {
             isEos[e] = true;
@@ -46,11 +47,20 @@ public final class ConstraintArtifact {
         }
     }
 
-    /** Computes the token tables; throws {@link GrammarException} when the budget is exceeded. */
+    /**
+     * The artifact with token tables left to compute on first use (no walk of the vocabulary now); throws
+     * {@link GrammarException} for a left-recursive grammar.
+     */
+    public static ConstraintArtifact of(Grammar grammar, Vocabulary vocabulary) {
+        return new ConstraintArtifact(grammar, vocabulary);
+    }
+
+    /** The artifact with every state's token table computed now; throws {@link GrammarException} past the budget. */
     public static ConstraintArtifact compile(Grammar grammar, Vocabulary vocabulary, java.time.Duration budget) {
         long deadline = System.nanoTime() + budget.toNanos();
-        new ConstraintArtifact(grammar, vocabulary, new TokenTables(new int[0][], new long[0][], new int[0][])); // recursion check
-        return new ConstraintArtifact(grammar, vocabulary, TokenTables.build(grammar, vocabulary, deadline));
+        ConstraintArtifact a = new ConstraintArtifact(grammar, vocabulary);
+        a.tables.computeAll(deadline);
+        return a;
     }
 
     public Matcher newMatcher() {
@@ -70,11 +80,21 @@ public final class ConstraintArtifact {
         return (vocabulary.size() + 63) >>> 6;
     }
 
-    /** Number of context-dependent (state, token) pairs: the work left to the matcher per step. */
+    /**
+     * Number of context-dependent (state, token) pairs, the work left to the matcher per step, among the token tables
+     * computed so far (all of them after {@link #compile}).
+     */
     public long contextDependentCount() {
-        long n = 0;
-        for (int[] c : tables.contextDependent) {
-            n += c == null ? 0 : c.length;
+        return tables.contextDependentCount();
+    }
+
+    /** Number of states whose token table has been computed (by {@link #compile}, a matcher, or read with the artifact). */
+    public int computedTables() {
+        int n = 0;
+        for (int s = 0; s < grammar.stateCount(); s++) {
+            if (tables.peek(s) != null) {
+                n++;
+            }
         }
         return n;
     }
@@ -145,18 +165,23 @@ public final class ConstraintArtifact {
                 d.writeByte(0);
                 continue;
             }
-            if (tables.acceptedMask[s] != null) {
+            TokenTables.Table table = tables.peek(s);
+            if (table == null) {
+                d.writeByte(3);
+                continue;
+            }
+            if (table.acceptedMask() != null) {
                 d.writeByte(2);
-                long[] w = tables.acceptedMask[s];
+                long[] w = table.acceptedMask();
                 d.writeInt(w.length);
                 for (long x : w) {
                     d.writeLong(x);
                 }
             } else {
                 d.writeByte(1);
-                writeIds(d, tables.acceptedList[s]);
+                writeIds(d, table.acceptedList());
             }
-            writeIds(d, tables.contextDependent[s]);
+            writeIds(d, table.contextDependent());
         }
         d.flush();
         new DataOutputStream(out).writeInt((int) crc.getValue());
@@ -253,9 +278,7 @@ public final class ConstraintArtifact {
         }
         Grammar built = b.build(root);
         Grammar g = new Grammar(root, built.ruleStart, accept, built.byteNext, built.callOffset, built.callRule, built.callReturn);
-        int[][] list = new int[n][];
-        long[][] mask = new long[n][];
-        int[][] ctx = new int[n][];
+        TokenTables.Table[] tables = new TokenTables.Table[n];
         int words = (v + 63) >>> 6;
         for (int s = 0; s < n; s++) {
             int kind = d.readUnsignedByte();
@@ -263,24 +286,36 @@ public final class ConstraintArtifact {
                 check(!g.hasBytes[s], "missing token table");
                 continue;
             }
+            check(g.hasBytes[s], "token table of a state without byte edges");
+            if (kind == 3) {
+                continue;
+            }
+            int[] list = null;
+            long[] mask = null;
             if (kind == 2) {
                 check(d.readInt() == words, "mask words");
-                mask[s] = new long[words];
+                mask = new long[words];
                 for (int w = 0; w < words; w++) {
-                    mask[s][w] = d.readLong();
+                    mask[w] = d.readLong();
                 }
             } else {
                 check(kind == 1, "table kind");
-                list[s] = readIds(d, v);
+                list = readIds(d, v);
             }
-            ctx[s] = readIds(d, v);
+            tables[s] = new TokenTables.Table(list, mask, readIds(d, v));
         }
         int expected = (int) crc.getValue();
         int stored = new DataInputStream(in).readInt();
         if (stored != expected) {
             throw new IOException("artifact checksum mismatch");
         }
-        return new ConstraintArtifact(g, new Vocabulary(tokens, eos, hash), new TokenTables(list, mask, ctx));
+        ConstraintArtifact artifact = new ConstraintArtifact(g, new Vocabulary(tokens, eos, hash));
+        for (int s = 0; s < n; s++) {
+            if (tables[s] != null) {
+                artifact.tables.put(s, tables[s]);
+            }
+        }
+        return artifact;
     }
 
     private static void check(boolean ok, String what) throws IOException {

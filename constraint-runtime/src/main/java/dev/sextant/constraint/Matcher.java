@@ -5,7 +5,9 @@ import java.util.Arrays;
 /**
  * The per-sequence state of a constraint: which tokens may come next, and advancing on the sampled one.
  * Not thread-safe: one per sequence, driven by the sampling loop. The hot path allocates nothing once its
- * arrays have grown to the sequence's needs.
+ * arrays have grown to the sequence's needs and the token tables of the states it meets have been computed (the
+ * first mask at a state no matcher over this artifact has met before walks the vocabulary trie once; see
+ * {@code TokenTables}).
  *
  * <pre>{@code
  * long[] mask = new long[artifact.maskWords()];
@@ -83,20 +85,21 @@ public final class Matcher {
         for (int i = from; i < to; i++) {
             int frame = m.sets[i];
             int s = m.frameState[frame];
+            TokenTables.Table table = tables.get(s);
             if (seenStamp[s] != seen) {
                 seenStamp[s] = seen;
-                long[] dense = tables.acceptedMask[s];
+                long[] dense = table.acceptedMask();
                 if (dense != null) {
                     for (int w = 0; w < mask.length; w++) {
                         mask[w] |= dense[w];
                     }
                 } else {
-                    for (int t : tables.acceptedList[s]) {
+                    for (int t : table.acceptedList()) {
                         mask[t >>> 6] |= 1L << t;
                     }
                 }
             }
-            for (int t : tables.contextDependent[s]) {
+            for (int t : table.contextDependent()) {
                 if ((mask[t >>> 6] & (1L << t)) == 0 && fits(frame, tokens[t])) {
                     mask[t >>> 6] |= 1L << t;
                 }

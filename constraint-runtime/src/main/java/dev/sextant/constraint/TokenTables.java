@@ -1,140 +1,180 @@
 package dev.sextant.constraint;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 
 /**
  * Per-state token classification, as XGrammar splits it: for a stack whose top is at state s, tokens in
- * {@code accepted[s]} are allowed whatever lies below the top, tokens in {@code contextDependent[s]} must be
- * checked against the actual stack, and every other token is rejected. A state's accepted set is kept either
- * as a sorted id list or as a vocabulary bitmask, whichever is smaller.
+ * {@link Table#acceptedList()} / {@link Table#acceptedMask()} are allowed whatever lies below the top, tokens in
+ * {@link Table#contextDependent()} must be checked against the actual stack, and every other token is rejected.
+ *
+ * <p>Tables are computed on first use, one state at a time (a walk of the vocabulary trie from that state), and
+ * kept: a generation pays only for the states it visits, and compiling a constraint costs no walk at all. The
+ * tables of a self-contained rule are shared with every other grammar over the same vocabulary that has a rule of
+ * the same shape ({@link VocabularyIndex}). Thread-safe: matchers on several threads may share one instance; a
+ * table is published once complete, and two threads racing on the same state compute equal tables.
  */
 final class TokenTables {
 
-    final int[][] acceptedList;     // (state) sorted ids, or null when dense/absent
-    final long[][] acceptedMask;    // (state) vocabulary bitmask, or null
-    final int[][] contextDependent; // (state) sorted ids, never null for a byte state
-
-    TokenTables(int[][] acceptedList, long[][] acceptedMask, int[][] contextDependent) {
-        this.acceptedList = acceptedList;
-        this.acceptedMask = acceptedMask;
-        this.contextDependent = contextDependent;
+    /** One state's split; the accepted set is a sorted id list or a vocabulary bitmask, whichever is smaller. */
+    record Table(int[] acceptedList, long[] acceptedMask, int[] contextDependent) {
     }
 
-    private static final java.util.Map<byte[][], TokenTrie> TRIES = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Table[].class);
+    private static final ThreadLocal<int[][]> SCRATCH = new ThreadLocal<>();
 
-    /** One trie per vocabulary instance (the service keeps vocabularies cached per model). */
-    private static TokenTrie trie(Vocabulary vocab) {
-        return TRIES.computeIfAbsent(vocab.tokens(), k -> new TokenTrie(vocab));
+    private final Grammar g;
+    private final int vocabSize;
+    private final VocabularyIndex index;
+    private final Table[] own;      // (state) computed table, or null
+    private Table[][] rowOf;        // (state) the array holding its table: own, or a shared rule's row
+    private int[] slotOf;           // (state) index into rowOf[state]
+    private volatile boolean sharingResolved;
+
+    TokenTables(Grammar g, Vocabulary vocabulary) {
+        this.g = g;
+        this.vocabSize = vocabulary.size();
+        this.index = VocabularyIndex.of(vocabulary);
+        this.own = new Table[g.stateCount()];
+    }
+
+    /** The table of byte state {@code s}, computed now if no one has yet. */
+    Table get(int s) {
+        if (sharingResolved) {
+            Table t = (Table) SLOT.getAcquire(rowOf[s], slotOf[s]);
+            if (t != null) {
+                return t;
+            }
+        }
+        return compute(s);
+    }
+
+    /** The table of {@code s} if computed already, else null (no work). */
+    Table peek(int s) {
+        if (!sharingResolved) {
+            return (Table) SLOT.getAcquire(own, s);
+        }
+        return (Table) SLOT.getAcquire(rowOf[s], slotOf[s]);
+    }
+
+    /** Installs a table read from an artifact. */
+    void put(int s, Table t) {
+        SLOT.setRelease(own, s, t);
+    }
+
+    /**
+     * Computes every byte state's table now (eager, as artifact version 1 did).
+     *
+     * @param deadlineNanos {@link System#nanoTime()} after which this throws {@link GrammarException}
+     */
+    void computeAll(long deadlineNanos) {
+        for (int s = 0; s < g.stateCount(); s++) {
+            if (g.hasBytes[s]) {
+                if (System.nanoTime() > deadlineNanos) {
+                    throw new GrammarException("token tables exceed the compile-time budget after " + s + " of " + g.stateCount() + " states");
+                }
+                get(s);
+            }
+        }
+    }
+
+    private synchronized Table compute(int s) {
+        resolveSharing();
+        Table[] row = rowOf[s];
+        int slot = slotOf[s];
+        Table t = (Table) SLOT.getAcquire(row, slot);
+        if (t == null) {
+            t = (Table) SLOT.getAcquire(own, s); // read from the artifact before sharing was resolved
+        }
+        if (t == null) {
+            t = walk(s);
+        }
+        SLOT.setRelease(row, slot, t);
+        if (row != own) {
+            SLOT.setRelease(own, s, t);
+        }
+        return t;
+    }
+
+    private Table walk(int s) {
+        int[][] scratch = SCRATCH.get();
+        if (scratch == null || scratch[0].length < vocabSize) {
+            scratch = new int[][] {new int[vocabSize], new int[vocabSize]};
+            SCRATCH.set(scratch);
+        }
+        Walk walk = new Walk(index.trie, new StackMachine(g), g, scratch[0], scratch[1]);
+        if (g.isPushdown()) {
+            walk.m.reset();
+            walk.dfsFast(0, s);
+        } else {
+            walk.dfsDfa(0, s);
+        }
+        int[] acc = Arrays.copyOf(walk.acceptedIds, walk.accepted);
+        Arrays.sort(acc);
+        int[] ctx = Arrays.copyOf(walk.contextIds, walk.contextual);
+        Arrays.sort(ctx);
+        if (denser(acc.length, vocabSize)) {
+            long[] words = new long[(vocabSize + 63) >>> 6];
+            for (int t : acc) {
+                words[t >>> 6] |= 1L << t;
+            }
+            return new Table(null, words, ctx);
+        }
+        return new Table(acc, null, ctx);
     }
 
     static boolean denser(int count, int vocabSize) {
         return (long) count * 32 > (long) vocabSize;
     }
 
-    /**
-     * Walks the vocabulary trie from every state that has a byte edge.
-     *
-     * @param deadlineNanos {@link System#nanoTime()} after which the build throws {@link GrammarException}
-     */
-    static TokenTables build(Grammar g, Vocabulary vocab, long deadlineNanos) {
-        TokenTrie trie = trie(vocab);
-        StackMachine m = new StackMachine(g);
+    /** Maps each state to its slot: in the shared row of its self-contained rule, else in {@link #own}. */
+    private void resolveSharing() {
+        if (sharingResolved) {
+            return;
+        }
         int n = g.stateCount();
-        int[][] list = new int[n][];
-        long[][] mask = new long[n][];
-        int[][] ctx = new int[n][];
-        Walk walk = new Walk(trie, m, vocab.size(), g);
-        int maxLen = 1;
-        for (byte[] t : vocab.tokens()) {
-            maxLen = Math.max(maxLen, t.length);
-        }
-        int[] cls = localClasses(g, maxLen + 1);
-        int[] representative = new int[n];
-        Arrays.fill(representative, -1);
-        boolean[] done = new boolean[n];
-        java.util.Map<String, Object[]> shared = SHARED.computeIfAbsent(vocab.tokens(), k -> java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>()));
-        java.util.List<Object[]> toShare = new java.util.ArrayList<>();
-        for (int r = 0; r < g.ruleCount(); r++) {
-            int[] local = selfContainedRule(g, r);
-            if (local == null) {
-                continue;
-            }
-            String key = signature(g, r, local);
-            Object[] hit = shared.get(key);
-            if (hit != null) {
-                for (int i = 0; i < local.length; i++) {
-                    list[local[i]] = ((int[][]) hit[0])[i];
-                    mask[local[i]] = ((long[][]) hit[1])[i];
-                    ctx[local[i]] = ((int[][]) hit[2])[i];
-                    done[local[i]] = true;
-                }
-            } else {
-                toShare.add(new Object[] {key, local});
-            }
-        }
+        Table[][] rows = new Table[n][];
+        int[] slots = new int[n];
         for (int s = 0; s < n; s++) {
-            if (!g.hasBytes[s] || done[s]) {
-                continue;
-            }
-            int rep = representative[cls[s]];
-            if (rep >= 0) { // same behaviour for every string up to the longest token: same tables
-                list[s] = list[rep];
-                mask[s] = mask[rep];
-                ctx[s] = ctx[rep];
-                continue;
-            }
-            representative[cls[s]] = s;
-            if (System.nanoTime() > deadlineNanos) {
-                throw new GrammarException("token tables exceed the compile-time budget after " + s + " of " + n + " states");
-            }
-            walk.accepted = 0;
-            walk.contextual = 0;
-            if (g.isPushdown()) {
-                m.reset();
-                walk.dfsFast(0, s);
-            } else {
-                walk.dfsDfa(0, s);
-            }
-            int[] acc = Arrays.copyOf(walk.acceptedIds, walk.accepted);
-            Arrays.sort(acc);
-            if (denser(acc.length, vocab.size())) {
-                long[] words = new long[(vocab.size() + 63) >>> 6];
-                for (int t : acc) {
-                    words[t >>> 6] |= 1L << t;
+            rows[s] = own;
+            slots[s] = s;
+        }
+        if (g.isPushdown()) {
+            for (int r = 0; r < g.ruleCount(); r++) {
+                int[] local = selfContainedRule(g, r);
+                if (local == null) {
+                    continue;
                 }
-                mask[s] = words;
-            } else {
-                list[s] = acc;
-            }
-            int[] c = Arrays.copyOf(walk.contextIds, walk.contextual);
-            Arrays.sort(c);
-            ctx[s] = c;
-        }
-        for (Object[] e : toShare) {
-            int[] local = (int[]) e[1];
-            int[][] l = new int[local.length][];
-            long[][] mk = new long[local.length][];
-            int[][] c = new int[local.length][];
-            for (int i = 0; i < local.length; i++) {
-                l[i] = list[local[i]];
-                mk[i] = mask[local[i]];
-                c[i] = ctx[local[i]];
-            }
-            if (shared.size() < 64) {
-                shared.put((String) e[0], new Object[] {l, mk, c});
+                Table[] shared = index.sharedRule(shape(g, local), local.length);
+                for (int i = 0; i < local.length; i++) {
+                    rows[local[i]] = shared;
+                    slots[local[i]] = i;
+                }
             }
         }
-        return new TokenTables(list, mask, ctx);
+        rowOf = rows;
+        slotOf = slots;
+        sharingResolved = true; // volatile write publishes rowOf and slotOf
     }
 
-    /** Tables of self-contained rules (calls only themselves, like "any JSON value"), per vocabulary and rule shape. */
-    private static final java.util.Map<byte[][], java.util.Map<String, Object[]>> SHARED =
-            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+    /** Number of context-dependent (state, token) pairs among the tables computed so far. */
+    long contextDependentCount() {
+        long count = 0;
+        for (int s = 0; s < g.stateCount(); s++) {
+            Table t = peek(s);
+            count += t == null ? 0 : t.contextDependent().length;
+        }
+        return count;
+    }
 
     /** The rule's states in BFS order from its start when it calls no rule but itself; null otherwise. */
     private static int[] selfContainedRule(Grammar g, int r) {
-        java.util.LinkedHashMap<Integer, Integer> order = new java.util.LinkedHashMap<>();
-        java.util.ArrayDeque<Integer> queue = new java.util.ArrayDeque<>();
+        LinkedHashMap<Integer, Integer> order = new LinkedHashMap<>();
+        ArrayDeque<Integer> queue = new ArrayDeque<>();
         order.put(g.ruleStart[r], 0);
         queue.add(g.ruleStart[r]);
         while (!queue.isEmpty()) {
@@ -157,10 +197,11 @@ final class TokenTables {
         return order.keySet().stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private static String signature(Grammar g, int r, int[] local) {
-        java.util.HashMap<Integer, Integer> index = new java.util.HashMap<>();
+    /** The rule's structure with states renumbered in BFS order: equal shapes have equal tables. */
+    private static String shape(Grammar g, int[] local) {
+        HashMap<Integer, Integer> at = new HashMap<>();
         for (int i = 0; i < local.length; i++) {
-            index.put(local[i], i);
+            at.put(local[i], i);
         }
         StringBuilder sb = new StringBuilder();
         for (int s : local) {
@@ -168,67 +209,22 @@ final class TokenTables {
             for (int b = 0; b < 256; b++) {
                 int t = g.byteNext[s * 256 + b];
                 if (t >= 0) {
-                    sb.append(b).append('>').append(index.get(t)).append(',');
+                    sb.append(b).append('>').append(at.get(t)).append(',');
                 }
             }
             for (int c = g.callOffset[s]; c < g.callOffset[s + 1]; c++) {
-                sb.append("call>").append(index.get(g.callReturn[c])).append(',');
+                sb.append("call>").append(at.get(g.callReturn[c])).append(',');
             }
             sb.append(';');
         }
         return sb.toString();
     }
 
-    /**
-     * Partition refinement, {@code depth} rounds: states in one class behave alike on every byte string up to
-     * {@code depth} long (same edges into same classes, same accept flag, same calls), so they accept the same
-     * tokens. The many string-body states of a schema collapse this way.
-     */
-    static int[] localClasses(Grammar g, int depth) {
-        int n = g.stateCount();
-        int[] cls = new int[n];
-        java.util.HashMap<java.util.List<Integer>, Integer> ids = new java.util.HashMap<>();
-        for (int s = 0; s < n; s++) {
-            java.util.List<Integer> sig = new java.util.ArrayList<>();
-            sig.add(g.accept[s] ? 1 : 0);
-            for (int c = g.callOffset[s]; c < g.callOffset[s + 1]; c++) {
-                sig.add(g.callRule[c]);
-                sig.add(-1 - g.callReturn[c]); // return states kept exact: what follows a call is beyond the token
-            }
-            cls[s] = ids.computeIfAbsent(sig, k -> ids.size());
-        }
-        for (int round = 0; round < depth; round++) {
-            ids.clear();
-            int[] next = new int[n];
-            for (int s = 0; s < n; s++) {
-                java.util.List<Integer> sig = new java.util.ArrayList<>(260);
-                sig.add(cls[s]);
-                int prev = Integer.MIN_VALUE;
-                for (int b = 0; b < 256; b++) {
-                    int t = g.byteNext[s * 256 + b];
-                    int c = t < 0 ? -1 : cls[t];
-                    if (c != prev || b == 0) {
-                        sig.add(b);
-                        sig.add(c);
-                        prev = c;
-                    }
-                }
-                next[s] = ids.computeIfAbsent(sig, k -> ids.size());
-            }
-            boolean stable = ids.size() == java.util.Arrays.stream(cls).distinct().count();
-            cls = next;
-            if (stable) {
-                break;
-            }
-        }
-        return cls;
-    }
-
     private static final class Walk {
         final TokenTrie trie;
         final StackMachine m;
-        int[] acceptedIds;
-        int[] contextIds;
+        final int[] acceptedIds;
+        final int[] contextIds;
         int accepted;
         int contextual;
 
@@ -237,15 +233,15 @@ final class TokenTables {
         final boolean[] hasBytes;
         final int[] callOffset;
 
-        Walk(TokenTrie trie, StackMachine m, int vocabSize, Grammar g) {
+        Walk(TokenTrie trie, StackMachine m, Grammar g, int[] acceptedIds, int[] contextIds) {
             this.trie = trie;
             this.m = m;
             this.byteNext = g.byteNext;
             this.accept = g.accept;
             this.hasBytes = g.hasBytes;
             this.callOffset = g.callOffset;
-            this.acceptedIds = new int[vocabSize];
-            this.contextIds = new int[vocabSize];
+            this.acceptedIds = acceptedIds;
+            this.contextIds = contextIds;
         }
 
         /** The DFA case: one state instead of a set of stacks; accepts exactly what {@code Matcher.accept} does. */

@@ -169,6 +169,110 @@ class MatcherTests {
         assertThatThrownBy(() -> ConstraintArtifact.read(new ByteArrayInputStream(bytes))).isInstanceOf(IOException.class);
     }
 
+    /** Root: '[' then any number of balanced groups (rule 1, self-contained) then ']' ; or a literal "x:" then one group. */
+    private static Grammar bracketedBalanced(char open, char close) {
+        Grammar.Builder b = new Grammar.Builder();
+        int root = b.addRule();
+        int group = b.addRule();
+        int r0 = b.addState(false);
+        int r1 = b.addState(false);
+        int r2 = b.addState(false);
+        int r3 = b.addState(true);
+        b.setRuleStart(root, r0);
+        b.addByteRange(r0, '[', '[', r1);
+        b.addCall(r1, group, r2);
+        b.addByteRange(r2, ']', ']', r3);
+        int g0 = b.addState(true);
+        int g1 = b.addState(false);
+        int g2 = b.addState(false);
+        b.setRuleStart(group, g0);
+        b.addByteRange(g0, open, open, g1);
+        b.addCall(g1, group, g2);
+        b.addByteRange(g2, close, close, g0);
+        return b.build(root);
+    }
+
+    /** Masks of the two artifacts agree along random walks under the first one's mask; returns the steps taken. */
+    private static int assertSameMasks(ConstraintArtifact lazy, ConstraintArtifact eager, long seed, int walks) {
+        int vocab = lazy.vocabulary().size();
+        Random random = new Random(seed);
+        int steps = 0;
+        for (int walk = 0; walk < walks; walk++) {
+            Matcher a = lazy.newMatcher();
+            Matcher b = eager.newMatcher();
+            for (int step = 0; step < 30 && !a.isTerminated(); step++, steps++) {
+                List<Integer> ids = allowed(a, vocab);
+                assertThat(ids).as("walk %d step %d", walk, step).isEqualTo(allowed(b, vocab));
+                int pick = ids.get(random.nextInt(ids.size()));
+                assertThat(a.accept(pick)).isTrue();
+                assertThat(b.accept(pick)).isTrue();
+            }
+        }
+        return steps;
+    }
+
+    @Test
+    void computesTokenTablesOnFirstUseEqualToTheEagerOnes() {
+        Vocabulary v = vocab("[", "]", "(", ")", "()", "[(", ")]", "))", "(()", ")(", "((", "[]", "x");
+        ConstraintArtifact lazy = ConstraintArtifact.of(bracketedBalanced('(', ')'), v);
+        ConstraintArtifact eager = ConstraintArtifact.compile(bracketedBalanced('(', ')'), v, Duration.ofSeconds(5));
+        assertThat(lazy.computedTables()).isZero();
+        assertThat(eager.computedTables()).isEqualTo(4); // every state with a byte edge: r0, r2, g0, g2
+        assertSameMasks(lazy, eager, 11, 100);
+        assertThat(lazy.computedTables()).isPositive();
+        assertThat(lazy.contextDependentCount()).isEqualTo(eager.contextDependentCount());
+    }
+
+    @Test
+    void keepsTablesOfRulesWithTheSameShapeApartFromOthers() {
+        // the same vocabulary, a self-contained rule over () in one grammar and over [] ... in the other: tables
+        // shared per vocabulary by rule shape must never leak from one to the other
+        Vocabulary v = vocab("[", "]", "(", ")", "{", "}", "()", "{}", "[(", "[{", ")]", "}]", "x");
+        ConstraintArtifact parens = ConstraintArtifact.of(bracketedBalanced('(', ')'), v);
+        ConstraintArtifact braces = ConstraintArtifact.of(bracketedBalanced('{', '}'), v);
+        ConstraintArtifact parensAgain = ConstraintArtifact.of(bracketedBalanced('(', ')'), v);
+        assertSameMasks(parens, ConstraintArtifact.compile(bracketedBalanced('(', ')'), v, Duration.ofSeconds(5)), 3, 50);
+        assertSameMasks(braces, ConstraintArtifact.compile(bracketedBalanced('{', '}'), v, Duration.ofSeconds(5)), 3, 50);
+        assertSameMasks(parensAgain, ConstraintArtifact.compile(bracketedBalanced('(', ')'), v, Duration.ofSeconds(5)), 5, 50);
+    }
+
+    @Test
+    void writesUncomputedTablesAsLazyAndReadsThemBack() throws IOException {
+        Vocabulary v = vocab("[", "]", "(", ")", "()", "[(", ")]", "))", "(()", "x");
+        ConstraintArtifact lazy = ConstraintArtifact.of(bracketedBalanced('(', ')'), v);
+        lazy.newMatcher().fillNextMask(new long[lazy.maskWords()]); // one table computed, the rest left lazy
+        int computed = lazy.computedTables();
+        assertThat(computed).isBetween(1, 3);
+        byte[] bytes = lazy.toBytes();
+        ConstraintArtifact read = ConstraintArtifact.read(new ByteArrayInputStream(bytes));
+        assertThat(read.computedTables()).isEqualTo(computed);
+        assertThat(read.toBytes()).isEqualTo(bytes);
+        assertSameMasks(read, ConstraintArtifact.compile(bracketedBalanced('(', ')'), v, Duration.ofSeconds(5)), 13, 60);
+    }
+
+    @Test
+    void sharesOneLazyArtifactBetweenThreads() throws Exception {
+        List<String> tokens = new ArrayList<>(List.of("[", "]", "(", ")"));
+        for (int i = 0; i < 200; i++) { // enough tokens that walks take a while and threads overlap
+            tokens.add("(".repeat(1 + i % 7) + ")".repeat(i % 5));
+        }
+        Vocabulary v = vocab(tokens.toArray(String[]::new));
+        ConstraintArtifact eager = ConstraintArtifact.compile(bracketedBalanced('(', ')'), v, Duration.ofSeconds(5));
+        for (int round = 0; round < 20; round++) {
+            ConstraintArtifact lazy = ConstraintArtifact.of(bracketedBalanced('(', ')'), new Vocabulary(v.tokens(), v.eosTokenIds(), "round-" + round));
+            List<java.util.concurrent.Future<Integer>> runs = new ArrayList<>();
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+                for (int t = 0; t < 4; t++) {
+                    long seed = round * 10 + t;
+                    runs.add(pool.submit(() -> assertSameMasks(lazy, eager, seed, 5)));
+                }
+                for (var run : runs) {
+                    assertThat(run.get()).isPositive();
+                }
+            }
+        }
+    }
+
     @Test
     void refusesLeftRecursion() {
         Grammar.Builder b = new Grammar.Builder();

@@ -73,7 +73,8 @@ public final class ConstraintCompiler {
     private static Compiled finish(Grammar g, Set<String> enforced, Set<String> post, Vocabulary vocabulary, CompileBudget budget, long t0) {
         ConstraintArtifact artifact;
         try {
-            artifact = ConstraintArtifact.compile(g, vocabulary, budget.remaining());
+            // token tables are computed by the matcher, per state on first use: compiling walks no vocabulary
+            artifact = ConstraintArtifact.of(g, vocabulary);
         } catch (GrammarException e) {
             if (e.getMessage().contains("budget")) {
                 throw ConstraintException.budget(e.getMessage());

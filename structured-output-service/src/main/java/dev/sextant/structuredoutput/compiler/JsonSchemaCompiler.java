@@ -33,7 +33,7 @@ import dk.brics.automaton.RegExp;
  *
  * <pre>{@code
  * JsonSchemaCompiler.Result r = new JsonSchemaCompiler(Draft.DRAFT_2020_12, Whitespace.COMPACT, budget).compile(schema);
- * ConstraintArtifact a = ConstraintArtifact.compile(r.grammar(), vocabulary, budget.remaining());
+ * ConstraintArtifact a = ConstraintArtifact.of(r.grammar(), vocabulary);
  * }</pre>
  */
 public final class JsonSchemaCompiler {
