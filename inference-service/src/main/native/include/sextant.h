@@ -97,6 +97,8 @@ typedef struct sx_context_params {
     int32_t kv_block_size; /* tokens per KV block (paged cache) */
     int32_t n_batch_max;   /* most tokens per sx_decode call */
     int32_t n_out_max;     /* most output rows (logits) per sx_decode call; <= 0: n_batch_max */
+    int32_t kv_type;       /* element type of the CPU backend's KV cache: SX_F16 (default, half the memory and
+                              bandwidth, as llama.cpp and vLLM keep it) or SX_F32 */
 } sx_context_params;
 
 SX_API sx_context_params sx_context_default_params(void);

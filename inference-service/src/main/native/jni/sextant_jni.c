@@ -86,9 +86,9 @@ JNIEXPORT jstring JNICALL FN(modelArch)(JNIEnv *env, jclass cls, jlong h) {
 }
 
 JNIEXPORT jlong JNICALL FN(contextInit)(JNIEnv *env, jclass cls, jlong model, jint n_threads, jint n_seq_max, jint n_ctx,
-                                        jint block_size, jint n_batch_max, jint n_out_max) {
+                                        jint block_size, jint n_batch_max, jint n_out_max, jint kv_type) {
     if (!check_handle(env, model, "model")) return 0;
-    sx_context_params p = { n_threads, n_seq_max, n_ctx, block_size, n_batch_max, n_out_max };
+    sx_context_params p = { n_threads, n_seq_max, n_ctx, block_size, n_batch_max, n_out_max, kv_type };
     sx_context *c = NULL;
     sx_status s = sx_context_init((sx_model *)(intptr_t)model, &p, &c);
     if (s != SX_OK) { throw_last(env, s); return 0; }
@@ -97,14 +97,14 @@ JNIEXPORT jlong JNICALL FN(contextInit)(JNIEnv *env, jclass cls, jlong model, ji
 
 JNIEXPORT void JNICALL FN(contextFree)(JNIEnv *env, jclass cls, jlong h) { if (h) sx_context_free((sx_context *)(intptr_t)h); }
 
-/* [n_threads, n_seq_max, n_ctx, kv_block_size, n_batch_max, n_out_max] as actually used. */
+/* [n_threads, n_seq_max, n_ctx, kv_block_size, n_batch_max, n_out_max, kv_type] as actually used. */
 JNIEXPORT jintArray JNICALL FN(contextParams)(JNIEnv *env, jclass cls, jlong h) {
     if (!check_handle(env, h, "session")) return NULL;
     sx_context_params p;
     sx_context_get_params((sx_context *)(intptr_t)h, &p);
-    jint v[6] = { p.n_threads, p.n_seq_max, p.n_ctx, p.kv_block_size, p.n_batch_max, p.n_out_max };
-    jintArray a = (*env)->NewIntArray(env, 6);
-    if (a) (*env)->SetIntArrayRegion(env, a, 0, 6, v);
+    jint v[7] = { p.n_threads, p.n_seq_max, p.n_ctx, p.kv_block_size, p.n_batch_max, p.n_out_max, p.kv_type };
+    jintArray a = (*env)->NewIntArray(env, 7);
+    if (a) (*env)->SetIntArrayRegion(env, a, 0, 7, v);
     return a;
 }
 

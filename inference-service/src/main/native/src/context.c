@@ -134,7 +134,7 @@ SX_API sx_status sx_kv_attach_prefix(sx_context *c, int32_t s, const int32_t *to
 }
 
 SX_API sx_context_params sx_context_default_params(void) {
-    sx_context_params p = { 0, 4, 4096, 16, 512, 0 };
+    sx_context_params p = { 0, 4, 4096, 16, 512, 0, SX_F16 };
     return p;
 }
 
@@ -145,6 +145,8 @@ SX_API sx_status sx_context_init(sx_model *m, const sx_context_params *params, s
     if (p.n_seq_max <= 0 || p.n_ctx <= 0 || p.kv_block_size <= 0 || p.n_batch_max <= 0 || p.n_seq_max > 65536 || p.kv_block_size > 4096)
         return sx_set_error(SX_ERR_ARGUMENT, "sx_context_init: bad parameters (n_seq_max %d, n_ctx %d, kv_block_size %d, n_batch_max %d)",
                             p.n_seq_max, p.n_ctx, p.kv_block_size, p.n_batch_max);
+    if (p.kv_type != SX_F32 && p.kv_type != SX_F16)
+        return sx_set_error(SX_ERR_ARGUMENT, "sx_context_init: kv_type %d is neither F32 (%d) nor F16 (%d)", p.kv_type, SX_F32, SX_F16);
     if (p.n_out_max <= 0 || p.n_out_max > p.n_batch_max) p.n_out_max = p.n_batch_max;
     sx_context *c = calloc(1, sizeof *c);
     if (!c) return sx_set_error(SX_ERR_NO_MEMORY, "out of memory");

@@ -19,8 +19,9 @@ typedef struct cpu_ctx {
     sx_pool *pool;
     int n_threads;
     int n_cells;       /* KV cells per layer = n_blocks * block size */
-    float *k_cache;    /* (layer, n_cells, kv_dim) */
-    float *v_cache;    /* (layer, n_cells, kv_dim) */
+    void *k_cache;     /* (layer, n_cells, kv_dim) of kv_es-byte elements (F16 or F32, params.kv_type) */
+    void *v_cache;
+    size_t kv_es;
     float *x;          /* (n_batch, dim) residual stream */
     float *xb;         /* (n_batch, max(dim, q_dim)) normed input / attention output */
     float *q;          /* (n_batch, q_dim) */
@@ -171,7 +172,7 @@ static void att_task(void *arg, int ith, int nth) {
     const float scale = 1.0f / sqrtf((float)hd);
     const sx_kernels *kern = sx_kernels_get();
     float *sc = c->scores + (size_t)ith * n_head * max_len;
-    const float *kc = c->k_cache + (size_t)j->layer * c->n_cells * kv_dim, *vc = c->v_cache + (size_t)j->layer * c->n_cells * kv_dim;
+    const size_t layer_off = (size_t)j->layer * c->n_cells * kv_dim;
     for (;;) {
         int t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (t >= j->n_tasks) return;
@@ -179,8 +180,15 @@ static void att_task(void *arg, int ith, int nth) {
         const int kv1 = kv0 + j->kv_per_task < n_kv ? kv0 + j->kv_per_task : n_kv, h0 = kv0 * group;
         const int pos = j->batch->pos[b];
         const sx_seq *s = &ctx->seqs[j->batch->seq_id[b]];
-        kern->attn(hd, (kv1 - kv0) * group, group, pos + 1, c->q + (size_t)b * q_dim + (size_t)h0 * hd, kc + (size_t)kv0 * hd,
-                   vc + (size_t)kv0 * hd, (size_t)kv_dim, s->blocks, bs, scale, sc, (size_t)max_len, c->xb + (size_t)b * q_dim + (size_t)h0 * hd);
+        const float *q = c->q + (size_t)b * q_dim + (size_t)h0 * hd;
+        float *out = c->xb + (size_t)b * q_dim + (size_t)h0 * hd;
+        const size_t off = layer_off + (size_t)kv0 * hd;
+        if (c->kv_es == 2)
+            kern->attn_f16(hd, (kv1 - kv0) * group, group, pos + 1, q, (const uint16_t *)c->k_cache + off, (const uint16_t *)c->v_cache + off,
+                           (size_t)kv_dim, s->blocks, bs, scale, sc, (size_t)max_len, out);
+        else
+            kern->attn(hd, (kv1 - kv0) * group, group, pos + 1, q, (const float *)c->k_cache + off, (const float *)c->v_cache + off,
+                       (size_t)kv_dim, s->blocks, bs, scale, sc, (size_t)max_len, out);
     }
 }
 
@@ -203,12 +211,19 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
         for (int b = 0; b < n; b++) rmsnorm(c->xb + (size_t)b * dim, c->x + (size_t)b * dim, L->attn_norm, dim, hp->norm_eps, NULL);
         mm_op qkv[3] = { { L->wq, L->bq, c->q, q_dim }, { L->wk, L->bk, c->k, kv_dim }, { L->wv, L->bv, c->v, kv_dim } };
         matmul(c, c->xb, n, dim, qkv, 3);
-        float *kc = c->k_cache + (size_t)l * c->n_cells * kv_dim, *vc = c->v_cache + (size_t)l * c->n_cells * kv_dim;
+        const size_t layer_off = (size_t)l * c->n_cells * kv_dim;
+        const sx_kernels *kern = sx_kernels_get();
         for (int b = 0; b < n; b++) {
             rope(c->q + (size_t)b * q_dim, hp->n_head, hd, batch->pos[b], m->inv_freq, hp->rope_kind);
             rope(c->k + (size_t)b * kv_dim, hp->n_head_kv, hd, batch->pos[b], m->inv_freq, hp->rope_kind);
-            memcpy(kc + (size_t)ctx->cells[b] * kv_dim, c->k + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
-            memcpy(vc + (size_t)ctx->cells[b] * kv_dim, c->v + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
+            const size_t cell = layer_off + (size_t)ctx->cells[b] * kv_dim;
+            if (c->kv_es == 2) {
+                kern->to_f16(c->k + (size_t)b * kv_dim, (uint16_t *)c->k_cache + cell, kv_dim);
+                kern->to_f16(c->v + (size_t)b * kv_dim, (uint16_t *)c->v_cache + cell, kv_dim);
+            } else {
+                memcpy((float *)c->k_cache + cell, c->k + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
+                memcpy((float *)c->v_cache + cell, c->v + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
+            }
         }
         /* Enough tasks for every thread to have two, but whole rows where there are that many rows. */
         const int nth2 = 2 * c->n_threads, per_row = n >= nth2 ? 1 : ((nth2 + n - 1) / n < hp->n_head_kv ? (nth2 + n - 1) / n : hp->n_head_kv);
@@ -305,8 +320,9 @@ static sx_status cpu_context_init(sx_context *ctx) {
     const size_t q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd, ff = (size_t)hp->n_ff;
     const size_t kmax = dim > q_dim ? (dim > ff ? dim : ff) : (q_dim > ff ? q_dim : ff);
     const size_t max_len = (size_t)ctx->max_blocks_per_seq * ctx->params.kv_block_size;
-    c->k_cache = calloc((size_t)hp->n_layer * c->n_cells * kv_dim, sizeof(float));
-    c->v_cache = calloc((size_t)hp->n_layer * c->n_cells * kv_dim, sizeof(float));
+    c->kv_es = ctx->params.kv_type == SX_F16 ? 2 : 4;
+    c->k_cache = calloc((size_t)hp->n_layer * c->n_cells * kv_dim, c->kv_es);
+    c->v_cache = calloc((size_t)hp->n_layer * c->n_cells * kv_dim, c->kv_es);
     c->x = malloc(sizeof(float) * nb * dim);
     c->xb = malloc(sizeof(float) * nb * (dim > q_dim ? dim : q_dim));
     c->q = malloc(sizeof(float) * nb * q_dim);
@@ -332,8 +348,9 @@ static sx_status cpu_kv_copy_block(sx_context *ctx, int32_t src, int32_t dst) {
     const size_t kv_dim = (size_t)hp->n_head_kv * hp->head_dim, bs = (size_t)ctx->params.kv_block_size;
     for (int l = 0; l < hp->n_layer; l++) {
         size_t base = (size_t)l * c->n_cells * kv_dim;
-        memcpy(c->k_cache + base + dst * bs * kv_dim, c->k_cache + base + src * bs * kv_dim, sizeof(float) * bs * kv_dim);
-        memcpy(c->v_cache + base + dst * bs * kv_dim, c->v_cache + base + src * bs * kv_dim, sizeof(float) * bs * kv_dim);
+        const size_t es = c->kv_es;
+        memcpy((char *)c->k_cache + (base + dst * bs * kv_dim) * es, (char *)c->k_cache + (base + src * bs * kv_dim) * es, es * bs * kv_dim);
+        memcpy((char *)c->v_cache + (base + dst * bs * kv_dim) * es, (char *)c->v_cache + (base + src * bs * kv_dim) * es, es * bs * kv_dim);
     }
     return SX_OK;
 }

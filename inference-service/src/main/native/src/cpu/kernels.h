@@ -26,6 +26,10 @@ typedef struct sx_kernels {
      * apart, cell of position p = blocks[p / bs] * bs + p % bs; scores holds nh rows of sc_stride floats. */
     void (*attn)(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
                  const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out);
+    /* The same over an F16 cache (k, v: halves, stride in halves). */
+    void (*attn_f16)(int hd, int nh, int group, int n_pos, const float *q, const uint16_t *k, const uint16_t *v, size_t stride,
+                     const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out);
+    void (*to_f16)(const float *x, uint16_t *y, int n); /* round to nearest even */
 } sx_kernels;
 
 const sx_kernels *sx_kernels_get(void);

@@ -159,6 +159,57 @@ static void attn_avx2(int hd, int nh, int group, int n_pos, const float *q, cons
     attn_body(hd, nh, group, n_pos, q, k, v, stride, blocks, bs, scale, sc, sc_stride, out);
 }
 
+/* attn over an F16 cache with F16C conversions; 8-lane dot like dot_f32_avx2's structure for hd % 8 == 0. */
+static inline float dot_qk_f16(int hd, const float *q, const uint16_t *k) {
+    __m256 s0 = _mm256_setzero_ps(); int d = 0;
+    for (; d + 8 <= hd; d += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + d))), s0);
+    float s = hsum8(s0);
+    for (; d < hd; d++) s += q[d] * _cvtsh_ss(k[d]);
+    return s;
+}
+
+static void attn_f16_avx2(int hd, int nh, int group, int n_pos, const float *q, const uint16_t *k, const uint16_t *v, size_t stride,
+                          const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
+    float mx[nh], inv[nh];
+    for (int h = 0; h < nh; h++) mx[h] = -INFINITY;
+    for (int b = 0, p = 0; p < n_pos; b++) {
+        const size_t base = (size_t)blocks[b] * bs;
+        for (int o = 0; o < bs && p < n_pos; o++, p++) {
+            const uint16_t *kr = k + (base + o) * stride;
+            _mm_prefetch((const char *)(kr + stride), _MM_HINT_T0);
+            for (int h = 0; h < nh; h++) {
+                float s = dot_qk_f16(hd, q + (size_t)h * hd, kr + (size_t)(h / group) * hd) * scale;
+                sc[h * sc_stride + p] = s; mx[h] = s > mx[h] ? s : mx[h];
+            }
+        }
+    }
+    for (int h = 0; h < nh; h++) {
+        float sum = 0, *sh = sc + h * sc_stride;
+        for (int p = 0; p < n_pos; p++) { sh[p] = expf(sh[p] - mx[h]); sum += sh[p]; }
+        inv[h] = 1.0f / sum;
+        for (int d = 0; d < hd; d++) out[(size_t)h * hd + d] = 0;
+    }
+    for (int b = 0, p = 0; p < n_pos; b++) {
+        const size_t base = (size_t)blocks[b] * bs;
+        for (int o = 0; o < bs && p < n_pos; o++, p++) {
+            const uint16_t *vr = v + (base + o) * stride;
+            for (int h = 0; h < nh; h++) {
+                const float a = sc[h * sc_stride + p] * inv[h]; const uint16_t *vh = vr + (size_t)(h / group) * hd;
+                float *oh = out + (size_t)h * hd; const __m256 va = _mm256_set1_ps(a); int d = 0;
+                for (; d + 8 <= hd; d += 8)
+                    _mm256_storeu_ps(oh + d, _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vh + d))), _mm256_loadu_ps(oh + d)));
+                for (; d < hd; d++) oh[d] += a * _cvtsh_ss(vh[d]);
+            }
+        }
+    }
+}
+
+static void to_f16_avx2(const float *x, uint16_t *y, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) y[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+}
+
 static void axpy_f32_avx2(int n, float a, const float *x, float *y) {
     __m256 va = _mm256_set1_ps(a); int i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
@@ -177,6 +228,7 @@ const sx_kernels *sx_kernels_avx2(void) {
         k.quant[SX_Q8_0] = k.quant[SX_Q4_0] = quant_q8_0_avx2;
         k.quant[SX_Q4_K] = k.quant[SX_Q6_K] = quant_q8_K_avx2;
         k.dot_f32 = dot_f32_avx2; k.axpy_f32 = axpy_f32_avx2; k.attn = attn_avx2;
+        k.attn_f16 = attn_f16_avx2; k.to_f16 = to_f16_avx2;
         for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         k.gemm[SX_Q8_0] = gemm_q8_0_avx2;
         if (sx_cpu()->avx512vnni && sx_cpu()->avx512vl) { /* Q8_0 weights are repacked to SX_Q8_0X8 at model init */

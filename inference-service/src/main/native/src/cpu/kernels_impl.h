@@ -164,6 +164,42 @@ SX_INLINE void attn_body(int hd, int nh, int group, int n_pos, const float *q, c
     }
 }
 
+/* attn_body over an F16 cache, portable: each half converted exactly to float, then the same arithmetic. */
+SX_INLINE void attn_f16_body(int hd, int nh, int group, int n_pos, const float *q, const uint16_t *k, const uint16_t *v, size_t stride,
+                             const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
+    float mx[nh], inv[nh], kf[hd];
+    for (int h = 0; h < nh; h++) mx[h] = -INFINITY;
+    for (int b = 0, p = 0; p < n_pos; b++) {
+        const size_t base = (size_t)blocks[b] * bs;
+        for (int o = 0; o < bs && p < n_pos; o++, p++) {
+            const uint16_t *kr = k + (base + o) * stride;
+            for (int h = 0; h < nh; h++) {
+                const uint16_t *kh = kr + (size_t)(h / group) * hd;
+                for (int d = 0; d < hd; d++) kf[d] = sx_fp16_to_fp32(kh[d]);
+                float s = dot_f32_body(hd, q + (size_t)h * hd, kf) * scale;
+                sc[h * sc_stride + p] = s; mx[h] = s > mx[h] ? s : mx[h];
+            }
+        }
+    }
+    for (int h = 0; h < nh; h++) {
+        float sum = 0, *sh = sc + h * sc_stride;
+        for (int p = 0; p < n_pos; p++) { sh[p] = expf(sh[p] - mx[h]); sum += sh[p]; }
+        inv[h] = 1.0f / sum;
+        for (int d = 0; d < hd; d++) out[(size_t)h * hd + d] = 0;
+    }
+    for (int b = 0, p = 0; p < n_pos; b++) {
+        const size_t base = (size_t)blocks[b] * bs;
+        for (int o = 0; o < bs && p < n_pos; o++, p++) {
+            const uint16_t *vr = v + (base + o) * stride;
+            for (int h = 0; h < nh; h++) {
+                const float a = sc[h * sc_stride + p] * inv[h]; const uint16_t *vh = vr + (size_t)(h / group) * hd;
+                float *oh = out + (size_t)h * hd;
+                for (int d = 0; d < hd; d++) oh[d] += a * sx_fp16_to_fp32(vh[d]);
+            }
+        }
+    }
+}
+
 SX_INLINE void axpy_f32_body(int n, float a, const float *x, float *y) { for (int i = 0; i < n; i++) y[i] += a * x[i]; }
 
 const sx_kernels *sx_kernels_scalar(void);

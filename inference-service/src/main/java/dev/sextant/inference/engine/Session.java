@@ -46,7 +46,7 @@ public final class Session implements AutoCloseable {
         long c;
         try {
             c = SextantNative.contextInit(m, requested.threads(), requested.maxSequences(), requested.contextTokens(),
-                    requested.kvBlockSize(), requested.maxBatch(), requested.maxOutputs());
+                    requested.kvBlockSize(), requested.maxBatch(), requested.maxOutputs(), requested.kvCacheType().code);
         }
         catch (RuntimeException e) {
             modelHandle.release();
@@ -56,7 +56,7 @@ public final class Session implements AutoCloseable {
         this.state = new State(c, modelHandle);
         this.cleanable = Model.CLEANER.register(this, state);
         int[] p = SextantNative.contextParams(c);
-        this.options = new SessionOptions(p[0], p[1], p[2], p[3], p[4], p[5]);
+        this.options = new SessionOptions(p[0], p[1], p[2], p[3], p[4], p[5], SessionOptions.KvCacheType.ofCode(p[6]));
         this.vocab = model.info().vocabularySize();
         this.logits = SextantNative.logitsBuffer(c, vocab).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }

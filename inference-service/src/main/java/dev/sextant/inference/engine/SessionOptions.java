@@ -2,35 +2,75 @@ package dev.sextant.inference.engine;
 
 /**
  * Sizes of a session: worker threads (0 = all cores), sequence slots, KV cache cells (all sequences together,
- * in blocks of {@code kvBlockSize} tokens), most tokens per step and most output (logits) rows per step.
+ * in blocks of {@code kvBlockSize} tokens), most tokens per step, most output (logits) rows per step, and the
+ * element type of the KV cache on the CPU backend (F16 by default, as llama.cpp and vLLM keep it: half the
+ * memory and the bandwidth of attention; F32 for bit-level comparisons with float references).
  */
-public record SessionOptions(int threads, int maxSequences, int contextTokens, int kvBlockSize, int maxBatch, int maxOutputs) {
+public record SessionOptions(int threads, int maxSequences, int contextTokens, int kvBlockSize, int maxBatch, int maxOutputs,
+        KvCacheType kvCacheType) {
+
+    /** Element type of the KV cache; the codes are the engine's dtype codes. */
+    public enum KvCacheType {
+        F32(0, 4), F16(1, 2);
+
+        final int code;
+        private final int bytes;
+
+        KvCacheType(int code, int bytes) {
+            this.code = code;
+            this.bytes = bytes;
+        }
+
+        /** Bytes per cached element. */
+        public int bytes() {
+            return bytes;
+        }
+
+        static KvCacheType ofCode(int code) {
+            for (KvCacheType t : values()) {
+                if (t.code == code) {
+                    return t;
+                }
+            }
+            throw new IllegalArgumentException("unknown KV cache type code " + code);
+        }
+    }
+
+    public SessionOptions {
+        if (kvCacheType == null) {
+            throw new IllegalArgumentException("kvCacheType must be F32 or F16");
+        }
+    }
 
     public static SessionOptions defaults() {
-        return new SessionOptions(0, 4, 4096, 16, 512, 64);
+        return new SessionOptions(0, 4, 4096, 16, 512, 64, KvCacheType.F16);
     }
 
     public SessionOptions withThreads(int t) {
-        return new SessionOptions(t, maxSequences, contextTokens, kvBlockSize, maxBatch, maxOutputs);
+        return new SessionOptions(t, maxSequences, contextTokens, kvBlockSize, maxBatch, maxOutputs, kvCacheType);
     }
 
     public SessionOptions withMaxSequences(int n) {
-        return new SessionOptions(threads, n, contextTokens, kvBlockSize, maxBatch, maxOutputs);
+        return new SessionOptions(threads, n, contextTokens, kvBlockSize, maxBatch, maxOutputs, kvCacheType);
     }
 
     public SessionOptions withContextTokens(int n) {
-        return new SessionOptions(threads, maxSequences, n, kvBlockSize, maxBatch, maxOutputs);
+        return new SessionOptions(threads, maxSequences, n, kvBlockSize, maxBatch, maxOutputs, kvCacheType);
     }
 
     public SessionOptions withKvBlockSize(int n) {
-        return new SessionOptions(threads, maxSequences, contextTokens, n, maxBatch, maxOutputs);
+        return new SessionOptions(threads, maxSequences, contextTokens, n, maxBatch, maxOutputs, kvCacheType);
     }
 
     public SessionOptions withMaxBatch(int n) {
-        return new SessionOptions(threads, maxSequences, contextTokens, kvBlockSize, n, maxOutputs);
+        return new SessionOptions(threads, maxSequences, contextTokens, kvBlockSize, n, maxOutputs, kvCacheType);
     }
 
     public SessionOptions withMaxOutputs(int n) {
-        return new SessionOptions(threads, maxSequences, contextTokens, kvBlockSize, maxBatch, n);
+        return new SessionOptions(threads, maxSequences, contextTokens, kvBlockSize, maxBatch, n, kvCacheType);
+    }
+
+    public SessionOptions withKvCacheType(KvCacheType t) {
+        return new SessionOptions(threads, maxSequences, contextTokens, kvBlockSize, maxBatch, maxOutputs, t);
     }
 }

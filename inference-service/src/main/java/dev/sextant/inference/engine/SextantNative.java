@@ -26,7 +26,7 @@ final class SextantNative {
 
     static native String modelArch(long model);
 
-    static native long contextInit(long model, int nThreads, int nSeqMax, int nCtx, int kvBlockSize, int nBatchMax, int nOutMax);
+    static native long contextInit(long model, int nThreads, int nSeqMax, int nCtx, int kvBlockSize, int nBatchMax, int nOutMax, int kvType);
 
     static native void contextFree(long context);
 

@@ -3,6 +3,8 @@ package dev.sextant.inference.model;
 import java.time.Duration;
 import java.util.List;
 
+import dev.sextant.inference.engine.SessionOptions;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -12,6 +14,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * <pre>
  * sextant.inference.default-model: /models/llama-3.2-1b-q4_k_m.gguf
  * sextant.inference.readers[0]: {id: qwen, path: /models/qwen2.5-0.5b, consumer-group: small}
+ * sextant.inference.kv-cache-dtype: f16   # or f32 (CPU backend)
  * </pre>
  */
 @ConfigurationProperties("sextant.inference")
@@ -24,6 +27,7 @@ public record InferenceProperties(
         @DefaultValue("64") int maxWaiting,
         @DefaultValue("4096") int contextTokens,
         @DefaultValue("16") int kvBlockSize,
+        @DefaultValue("f16") SessionOptions.KvCacheType kvCacheDtype,
         @DefaultValue("5m") Duration requestTimeout,
         @DefaultValue("0") long memoryBudgetBytes,
         @DefaultValue("true") boolean prefixCaching,

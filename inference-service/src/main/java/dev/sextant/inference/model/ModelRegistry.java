@@ -136,7 +136,8 @@ public class ModelRegistry implements DisposableBean {
                     .withContextTokens(properties.contextTokens())
                     .withKvBlockSize(properties.kvBlockSize())
                     .withMaxBatch(Math.max(properties.maxBatchedTokens(), properties.maxNumSeqs()))
-                    .withMaxOutputs(properties.maxNumSeqs());
+                    .withMaxOutputs(properties.maxNumSeqs())
+                    .withKvCacheType(properties.kvCacheDtype());
             Session session = model.newSession(options);
             SchedulerMetrics metrics = new SchedulerMetrics(meterRegistry, modelId);
             Scheduler scheduler = new Scheduler(modelId, session, tokenizer,
@@ -214,10 +215,10 @@ public class ModelRegistry implements DisposableBean {
         return name.endsWith(".gguf") ? name.substring(0, name.length() - 5) : name;
     }
 
-    /** K and V, float32, every layer, for the whole context. */
+    /** K and V, every layer, for the whole context, in the configured cache element type. */
     private long kvBytes(Model model) {
         var info = model.info();
-        return 2L * info.layers() * info.kvHeads() * info.headDim() * properties.contextTokens() * Float.BYTES;
+        return 2L * info.layers() * info.kvHeads() * info.headDim() * properties.contextTokens() * properties.kvCacheDtype().bytes();
     }
 
     private long memoryBudget() {

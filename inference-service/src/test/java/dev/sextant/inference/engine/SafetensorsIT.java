@@ -23,7 +23,7 @@ class SafetensorsIT {
     Path dir;
 
     private static float[][] allLogits(Path model) {
-        try (Model m = Model.load(model); Session s = m.newSession(SessionOptions.defaults().withThreads(2).withContextTokens(64))) {
+        try (Model m = Model.load(model); Session s = m.newSession(SessionOptions.defaults().withThreads(2).withContextTokens(64).withKvCacheType(SessionOptions.KvCacheType.F32))) {
             Batch b = s.newBatch();
             for (int i = 0; i < PROMPT.length; i++) {
                 b.add(PROMPT[i], i, 0, true);
