@@ -19,6 +19,9 @@
 #include <immintrin.h>
 
 #define X8_BLOCK_BYTES (8 * sizeof(block_q8_0)) /* 272: 8 fp16 scales + 256 quants */
+#ifndef X8_PREFETCH
+#define X8_PREFETCH (8 * X8_BLOCK_BYTES)
+#endif
 
 size_t sx_act_row_bytes_q8_0u(int n) { return (size_t)(n / QK8_0) * sizeof(block_q8_0u); }
 
@@ -71,6 +74,8 @@ SX_INLINE void x8_tile(int nb, const uint8_t *G, const uint8_t *x, size_t xs, co
     for (int c = 0; c < tc; c++) acc[c] = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++) {
         const uint8_t *B = G + (size_t)i * X8_BLOCK_BYTES;
+        /* Groups lie one after another: prefetching ahead runs on into the next group's blocks. */
+        for (int l = 0; l < (int)X8_BLOCK_BYTES; l += 64) _mm_prefetch((const char *)B + X8_PREFETCH + l, _MM_HINT_T0);
         const block_q8_0u *xb[8];
         for (int c = 0; c < tc; c++) xb[c] = (const block_q8_0u *)(x + (size_t)c * xs) + i;
         __m256i s[8], cs = zero;
