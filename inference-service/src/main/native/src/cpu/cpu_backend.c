@@ -192,6 +192,52 @@ static void att_task(void *arg, int ith, int nth) {
     }
 }
 
+/* ---- row-wise ops, split over rows across the pool (each row's arithmetic is the same on any thread) ---- */
+
+enum { ROWS_ADD_NORM, ROWS_SWIGLU, ROWS_ROPE_KV };
+
+typedef struct rows_job {
+    sx_context *ctx; cpu_ctx *c; const sx_batch *batch; int kind; int n;
+    const float *add; const sx_tensor *norm; size_t layer_off; atomic_int next;
+} rows_job;
+
+static void rows_task(void *arg, int ith, int nth) {
+    rows_job *j = arg; cpu_ctx *c = j->c; const sx_model *m = j->ctx->model; const sx_hparams *hp = &m->hp;
+    const int dim = hp->n_embd, ff = hp->n_ff, hd = hp->head_dim, q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd;
+    const sx_kernels *kern = sx_kernels_get();
+    for (;;) {
+        const int b = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (b >= j->n) return;
+        if (j->kind == ROWS_ADD_NORM) {        /* x += add; xb = rmsnorm(x) */
+            float *x = c->x + (size_t)b * dim;
+            if (j->add) { const float *a = j->add + (size_t)b * dim; for (int i = 0; i < dim; i++) x[i] += a[i]; }
+            if (j->norm) rmsnorm(c->xb + (size_t)b * dim, x, j->norm, dim, hp->norm_eps, NULL);
+        } else if (j->kind == ROWS_SWIGLU) {   /* hb = silu(hb) * hb2 */
+            float *g = c->hb + (size_t)b * ff; const float *u = c->hb2 + (size_t)b * ff;
+            for (int i = 0; i < ff; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+        } else {                               /* rotate q and k, store k and v in the row's cache cell */
+            const int pos = j->batch->pos[b];
+            rope(c->q + (size_t)b * q_dim, hp->n_head, hd, pos, m->inv_freq, hp->rope_kind);
+            rope(c->k + (size_t)b * kv_dim, hp->n_head_kv, hd, pos, m->inv_freq, hp->rope_kind);
+            const size_t cell = j->layer_off + (size_t)j->ctx->cells[b] * kv_dim;
+            if (c->kv_es == 2) {
+                kern->to_f16(c->k + (size_t)b * kv_dim, (uint16_t *)c->k_cache + cell, kv_dim);
+                kern->to_f16(c->v + (size_t)b * kv_dim, (uint16_t *)c->v_cache + cell, kv_dim);
+            } else {
+                memcpy((float *)c->k_cache + cell, c->k + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
+                memcpy((float *)c->v_cache + cell, c->v + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
+            }
+        }
+    }
+}
+
+static void rows(sx_context *ctx, cpu_ctx *c, const sx_batch *batch, int kind, int n, const float *add, const sx_tensor *norm, size_t layer_off,
+                 size_t row_work) {
+    rows_job j = { ctx, c, batch, kind, n, add, norm, layer_off, 0 };
+    atomic_init(&j.next, 0);
+    sx_pool_run(c->pool, rows_task, &j, n > 1 && (size_t)n * row_work >= 16384 ? c->n_threads : 1);
+}
+
 /* ---- forward ---- */
 
 static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
@@ -208,23 +254,10 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
 
     for (int l = 0; l < hp->n_layer; l++) {
         const sx_layer *L = &m->layers[l];
-        for (int b = 0; b < n; b++) rmsnorm(c->xb + (size_t)b * dim, c->x + (size_t)b * dim, L->attn_norm, dim, hp->norm_eps, NULL);
+        if (l == 0) rows(ctx, c, batch, ROWS_ADD_NORM, n, NULL, L->attn_norm, 0, (size_t)dim); /* later layers: fused below */
         mm_op qkv[3] = { { L->wq, L->bq, c->q, q_dim }, { L->wk, L->bk, c->k, kv_dim }, { L->wv, L->bv, c->v, kv_dim } };
         matmul(c, c->xb, n, dim, qkv, 3);
-        const size_t layer_off = (size_t)l * c->n_cells * kv_dim;
-        const sx_kernels *kern = sx_kernels_get();
-        for (int b = 0; b < n; b++) {
-            rope(c->q + (size_t)b * q_dim, hp->n_head, hd, batch->pos[b], m->inv_freq, hp->rope_kind);
-            rope(c->k + (size_t)b * kv_dim, hp->n_head_kv, hd, batch->pos[b], m->inv_freq, hp->rope_kind);
-            const size_t cell = layer_off + (size_t)ctx->cells[b] * kv_dim;
-            if (c->kv_es == 2) {
-                kern->to_f16(c->k + (size_t)b * kv_dim, (uint16_t *)c->k_cache + cell, kv_dim);
-                kern->to_f16(c->v + (size_t)b * kv_dim, (uint16_t *)c->v_cache + cell, kv_dim);
-            } else {
-                memcpy((float *)c->k_cache + cell, c->k + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
-                memcpy((float *)c->v_cache + cell, c->v + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
-            }
-        }
+        rows(ctx, c, batch, ROWS_ROPE_KV, n, NULL, NULL, (size_t)l * c->n_cells * kv_dim, (size_t)(q_dim + 3 * kv_dim));
         /* Enough tasks for every thread to have two, but whole rows where there are that many rows. */
         const int nth2 = 2 * c->n_threads, per_row = n >= nth2 ? 1 : ((nth2 + n - 1) / n < hp->n_head_kv ? (nth2 + n - 1) / n : hp->n_head_kv);
         const int kv_per = (hp->n_head_kv + per_row - 1) / per_row, tasks_per_row = (hp->n_head_kv + kv_per - 1) / kv_per;
@@ -234,14 +267,14 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
         sx_pool_run(c->pool, att_task, &aj, att_work < 65536 ? 1 : c->n_threads);
         mm_op wo = { L->wo, NULL, c->hb, dim };  /* hb as temporary (n, dim) */
         matmul(c, c->xb, n, q_dim, &wo, 1);
-        for (size_t i = 0; i < (size_t)n * dim; i++) c->x[i] += c->hb[i];
-        for (int b = 0; b < n; b++) rmsnorm(c->xb + (size_t)b * dim, c->x + (size_t)b * dim, L->ffn_norm, dim, hp->norm_eps, NULL);
+        rows(ctx, c, batch, ROWS_ADD_NORM, n, c->hb, L->ffn_norm, 0, (size_t)dim);
         mm_op gu[2] = { { L->w_gate, NULL, c->hb, ff }, { L->w_up, NULL, c->hb2, ff } };
         matmul(c, c->xb, n, dim, gu, 2);
-        for (size_t i = 0; i < (size_t)n * ff; i++) { float g = c->hb[i]; c->hb[i] = g / (1.0f + expf(-g)) * c->hb2[i]; }
+        rows(ctx, c, batch, ROWS_SWIGLU, n, NULL, NULL, 0, (size_t)ff * 8);
         mm_op down = { L->w_down, NULL, c->xb, dim };
         matmul(c, c->hb, n, ff, &down, 1);
-        for (size_t i = 0; i < (size_t)n * dim; i++) c->x[i] += c->xb[i];
+        /* x += down output (in xb, read before xb is overwritten row by row), then the next layer's input norm */
+        rows(ctx, c, batch, ROWS_ADD_NORM, n, c->xb, l + 1 < hp->n_layer ? m->layers[l + 1].attn_norm : NULL, 0, (size_t)dim);
     }
     for (int k = 0; k < ctx->n_outputs; k++) {
         int b = ctx->out_rows[k];
