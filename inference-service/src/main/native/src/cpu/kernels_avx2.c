@@ -156,52 +156,28 @@ static void quant_q8_K_avx2(const float *x, void *y, int n) { quant_q8_K_body(x,
 
 static void attn_avx2(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
                       const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
-    attn_body(hd, nh, group, n_pos, q, k, v, stride, blocks, bs, scale, sc, sc_stride, out);
+    attn_core(hd, nh, group, n_pos, q, k, v, 4, stride, blocks, bs, scale, sc, sc_stride, out, dotk_f32, axpyv_f32);
 }
 
 /* attn over an F16 cache with F16C conversions; 8-lane dot like dot_f32_avx2's structure for hd % 8 == 0. */
-static inline float dot_qk_f16(int hd, const float *q, const uint16_t *k) {
-    __m256 s0 = _mm256_setzero_ps(); int d = 0;
+static inline float dotk_f16_avx2(int hd, const float *q, const void *kv) {
+    const uint16_t *k = kv; __m256 s0 = _mm256_setzero_ps(); int d = 0;
     for (; d + 8 <= hd; d += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + d))), s0);
     float s = hsum8(s0);
     for (; d < hd; d++) s += q[d] * _cvtsh_ss(k[d]);
     return s;
 }
 
+static inline void axpyv_f16_avx2(int hd, float a, const void *vv, float *out) {
+    const uint16_t *v = vv; const __m256 va = _mm256_set1_ps(a); int d = 0;
+    for (; d + 8 <= hd; d += 8)
+        _mm256_storeu_ps(out + d, _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + d))), _mm256_loadu_ps(out + d)));
+    for (; d < hd; d++) out[d] += a * _cvtsh_ss(v[d]);
+}
+
 static void attn_f16_avx2(int hd, int nh, int group, int n_pos, const float *q, const uint16_t *k, const uint16_t *v, size_t stride,
                           const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
-    float mx[nh], inv[nh];
-    for (int h = 0; h < nh; h++) mx[h] = -INFINITY;
-    for (int b = 0, p = 0; p < n_pos; b++) {
-        const size_t base = (size_t)blocks[b] * bs;
-        for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            const uint16_t *kr = k + (base + o) * stride;
-            _mm_prefetch((const char *)(kr + stride), _MM_HINT_T0);
-            for (int h = 0; h < nh; h++) {
-                float s = dot_qk_f16(hd, q + (size_t)h * hd, kr + (size_t)(h / group) * hd) * scale;
-                sc[h * sc_stride + p] = s; mx[h] = s > mx[h] ? s : mx[h];
-            }
-        }
-    }
-    for (int h = 0; h < nh; h++) {
-        float sum = 0, *sh = sc + h * sc_stride;
-        for (int p = 0; p < n_pos; p++) { sh[p] = expf(sh[p] - mx[h]); sum += sh[p]; }
-        inv[h] = 1.0f / sum;
-        for (int d = 0; d < hd; d++) out[(size_t)h * hd + d] = 0;
-    }
-    for (int b = 0, p = 0; p < n_pos; b++) {
-        const size_t base = (size_t)blocks[b] * bs;
-        for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            const uint16_t *vr = v + (base + o) * stride;
-            for (int h = 0; h < nh; h++) {
-                const float a = sc[h * sc_stride + p] * inv[h]; const uint16_t *vh = vr + (size_t)(h / group) * hd;
-                float *oh = out + (size_t)h * hd; const __m256 va = _mm256_set1_ps(a); int d = 0;
-                for (; d + 8 <= hd; d += 8)
-                    _mm256_storeu_ps(oh + d, _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vh + d))), _mm256_loadu_ps(oh + d)));
-                for (; d < hd; d++) oh[d] += a * _cvtsh_ss(vh[d]);
-            }
-        }
-    }
+    attn_core(hd, nh, group, n_pos, q, k, v, 2, stride, blocks, bs, scale, sc, sc_stride, out, dotk_f16_avx2, axpyv_f16_avx2);
 }
 
 static void to_f16_avx2(const float *x, uint16_t *y, int n) {

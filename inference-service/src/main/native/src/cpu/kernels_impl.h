@@ -127,20 +127,23 @@ SX_INLINE void quant_q8_K_body(const float *x, void *y, int n) {
 }
 
 /* Softmax attention of nh consecutive query heads (q, out: nh * hd floats) over positions 0..n_pos-1 of a paged
- * cache; k and v point at the slice of cell 0 of the first KV head, query head i reads KV head i / group, cells are
- * `stride` floats apart and position p is in cell blocks[p / bs] * bs + p % bs. Positions are the outer loop, so
- * the cache is read row after row (a block's cells are contiguous): memory is streamed, not visited by stride.
- * Per head the arithmetic order is that of one head alone (scores, max, exp and sum, then values by position). */
-SX_INLINE void attn_body(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
-                         const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
+ * cache of es-byte elements; k and v point at the slice of cell 0 of the first KV head, query head i reads KV head
+ * i / group, cells are `stride` elements apart and position p is in cell blocks[p / bs] * bs + p % bs. Positions
+ * are the outer loop, so the cache is read row after row (a block's cells are contiguous): memory is streamed, not
+ * visited by stride. Per head the arithmetic order is that of one head alone (scores, max, exp and sum, then values
+ * by position). dotk(hd, q, k) and axpyv(hd, a, v, out) read the cache's element type; instantiations pass
+ * constant functions, which inlining resolves. */
+SX_INLINE void attn_core(int hd, int nh, int group, int n_pos, const float *q, const void *k, const void *v, size_t es, size_t stride,
+                         const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
+                         float (*dotk)(int, const float *, const void *), void (*axpyv)(int, float, const void *, float *)) {
     float mx[nh], inv[nh];
     for (int h = 0; h < nh; h++) mx[h] = -INFINITY;
     for (int b = 0, p = 0; p < n_pos; b++) {
         const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            const float *kr = k + (base + o) * stride;
+            const char *kr = (const char *)k + (base + o) * stride * es;
             for (int h = 0; h < nh; h++) {
-                float s = dot_f32_body(hd, q + (size_t)h * hd, kr + (size_t)(h / group) * hd) * scale;
+                float s = dotk(hd, q + (size_t)h * hd, kr + (size_t)(h / group) * hd * es) * scale;
                 sc[h * sc_stride + p] = s; mx[h] = s > mx[h] ? s : mx[h];
             }
         }
@@ -154,51 +157,22 @@ SX_INLINE void attn_body(int hd, int nh, int group, int n_pos, const float *q, c
     for (int b = 0, p = 0; p < n_pos; b++) {
         const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            const float *vr = v + (base + o) * stride;
-            for (int h = 0; h < nh; h++) {
-                const float a = sc[h * sc_stride + p] * inv[h]; const float *vh = vr + (size_t)(h / group) * hd;
-                float *oh = out + (size_t)h * hd;
-                for (int d = 0; d < hd; d++) oh[d] += a * vh[d];
-            }
+            const char *vr = (const char *)v + (base + o) * stride * es;
+            for (int h = 0; h < nh; h++)
+                axpyv(hd, sc[h * sc_stride + p] * inv[h], vr + (size_t)(h / group) * hd * es, out + (size_t)h * hd);
         }
     }
 }
 
-/* attn_body over an F16 cache, portable: each half converted exactly to float, then the same arithmetic. */
-SX_INLINE void attn_f16_body(int hd, int nh, int group, int n_pos, const float *q, const uint16_t *k, const uint16_t *v, size_t stride,
-                             const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
-    float mx[nh], inv[nh], kf[hd];
-    for (int h = 0; h < nh; h++) mx[h] = -INFINITY;
-    for (int b = 0, p = 0; p < n_pos; b++) {
-        const size_t base = (size_t)blocks[b] * bs;
-        for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            const uint16_t *kr = k + (base + o) * stride;
-            for (int h = 0; h < nh; h++) {
-                const uint16_t *kh = kr + (size_t)(h / group) * hd;
-                for (int d = 0; d < hd; d++) kf[d] = sx_fp16_to_fp32(kh[d]);
-                float s = dot_f32_body(hd, q + (size_t)h * hd, kf) * scale;
-                sc[h * sc_stride + p] = s; mx[h] = s > mx[h] ? s : mx[h];
-            }
-        }
-    }
-    for (int h = 0; h < nh; h++) {
-        float sum = 0, *sh = sc + h * sc_stride;
-        for (int p = 0; p < n_pos; p++) { sh[p] = expf(sh[p] - mx[h]); sum += sh[p]; }
-        inv[h] = 1.0f / sum;
-        for (int d = 0; d < hd; d++) out[(size_t)h * hd + d] = 0;
-    }
-    for (int b = 0, p = 0; p < n_pos; b++) {
-        const size_t base = (size_t)blocks[b] * bs;
-        for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            const uint16_t *vr = v + (base + o) * stride;
-            for (int h = 0; h < nh; h++) {
-                const float a = sc[h * sc_stride + p] * inv[h]; const uint16_t *vh = vr + (size_t)(h / group) * hd;
-                float *oh = out + (size_t)h * hd;
-                for (int d = 0; d < hd; d++) oh[d] += a * sx_fp16_to_fp32(vh[d]);
-            }
-        }
-    }
+/* Portable element access for attn_core: float32 and float16 caches. */
+SX_INLINE float dotk_f32(int hd, const float *q, const void *k) { return dot_f32_body(hd, q, k); }
+SX_INLINE void axpyv_f32(int hd, float a, const void *v, float *out) { const float *f = v; for (int d = 0; d < hd; d++) out[d] += a * f[d]; }
+SX_INLINE float dotk_f16(int hd, const float *q, const void *k) {
+    const uint16_t *h = k; float kf[hd];
+    for (int d = 0; d < hd; d++) kf[d] = sx_fp16_to_fp32(h[d]);
+    return dot_f32_body(hd, q, kf);
 }
+SX_INLINE void axpyv_f16(int hd, float a, const void *v, float *out) { const uint16_t *h = v; for (int d = 0; d < hd; d++) out[d] += a * sx_fp16_to_fp32(h[d]); }
 
 SX_INLINE void axpy_f32_body(int n, float a, const float *x, float *y) { for (int i = 0; i < n; i++) y[i] += a * x[i]; }
 

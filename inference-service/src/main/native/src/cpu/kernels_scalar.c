@@ -15,13 +15,13 @@ static void quant_q8_0_generic(const float *x, void *y, int n) { quant_q8_0_body
 static void quant_q8_K_generic(const float *x, void *y, int n) { quant_q8_K_body(x, y, n); }
 static void attn_f16_generic(int hd, int nh, int group, int n_pos, const float *q, const uint16_t *k, const uint16_t *v, size_t stride,
                              const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
-    attn_f16_body(hd, nh, group, n_pos, q, k, v, stride, blocks, bs, scale, sc, sc_stride, out);
+    attn_core(hd, nh, group, n_pos, q, k, v, 2, stride, blocks, bs, scale, sc, sc_stride, out, dotk_f16, axpyv_f16);
 }
 static void to_f16_generic(const float *x, uint16_t *y, int n) { for (int i = 0; i < n; i++) y[i] = sx_fp32_to_fp16(x[i]); }
 
 static void attn_generic(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
                          const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
-    attn_body(hd, nh, group, n_pos, q, k, v, stride, blocks, bs, scale, sc, sc_stride, out);
+    attn_core(hd, nh, group, n_pos, q, k, v, 4, stride, blocks, bs, scale, sc, sc_stride, out, dotk_f32, axpyv_f32);
 }
 static void axpy_f32_generic(int n, float a, const float *x, float *y) { axpy_f32_body(n, a, x, y); }
 
