@@ -21,11 +21,15 @@ public record RetrievalProperties(
         @DefaultValue Inference inference,
         @DefaultValue Rag rag) {
 
-    /** PostgreSQL connection (a non-superuser that owns the tables) and HNSW build parameters of new collections. */
+    /**
+     * PostgreSQL connection (a non-superuser that owns the tables), HNSW build parameters of new collections, and
+     * {@code lexicalCandidates}: how many chunks holding its rarest terms a lexical query ranks at most.
+     */
     public record Pgvector(String url, String username, String password,
             @DefaultValue("10") int poolSize,
             @DefaultValue("16") int hnswM,
-            @DefaultValue("64") int hnswEfConstruction) {
+            @DefaultValue("64") int hnswEfConstruction,
+            @DefaultValue("2000") int lexicalCandidates) {
     }
 
     /**

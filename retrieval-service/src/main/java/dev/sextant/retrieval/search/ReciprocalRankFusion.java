@@ -10,7 +10,7 @@ import dev.sextant.retrieval.store.ScoredChunk;
 
 /**
  * Reciprocal rank fusion (Cormack et al., 2009): each list contributes {@code 1 / (k + rank)} (rank from 1) to a
- * chunk's score. Ranks, not raw scores, are fused, so cosine similarities and BM25 or ts_rank values need no
+ * chunk's score. Ranks, not raw scores, are fused, so cosine similarities and BM25 values need no
  * common scale. Ties keep the order of first appearance, dense before lexical.
  */
 public final class ReciprocalRankFusion {

@@ -45,7 +45,8 @@ class PgVectorConfiguration {
         migrate(dataSource);
         DataSourceTransactionManager transactions = new DataSourceTransactionManager(dataSource);
         TenantTransactions tx = new TenantTransactions(new JdbcTemplate(dataSource), new TransactionTemplate(transactions));
-        return new PgVectorStore(tx, properties.pgvector().hnswM(), properties.pgvector().hnswEfConstruction());
+        RetrievalProperties.Pgvector pg = properties.pgvector();
+        return new PgVectorStore(tx, pg.hnswM(), pg.hnswEfConstruction(), pg.lexicalCandidates());
     }
 
     /** Applies db/migration; the migrating role must own the tables (the policies are FORCEd on their owner). */

@@ -5,6 +5,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,6 +14,7 @@ import com.pgvector.PGvector;
 
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowCallbackHandler;
 import org.springframework.jdbc.core.RowMapper;
 
 import dev.sextant.retrieval.store.ChunkStore;
@@ -43,11 +45,21 @@ public final class PgVectorStore implements ChunkStore {
     private final TenantTransactions tx;
     private final int hnswM;
     private final int hnswEfConstruction;
+    private final int lexicalCandidates;
 
     PgVectorStore(TenantTransactions tx, int hnswM, int hnswEfConstruction) {
+        this(tx, hnswM, hnswEfConstruction, DEFAULT_LEXICAL_CANDIDATES);
+    }
+
+    /** @param lexicalCandidates how many postings of its rarest terms a lexical query ranks at most (see lexical) */
+    PgVectorStore(TenantTransactions tx, int hnswM, int hnswEfConstruction, int lexicalCandidates) {
+        if (lexicalCandidates < 1) {
+            throw new IllegalArgumentException("lexicalCandidates must be positive, was " + lexicalCandidates);
+        }
         this.tx = tx;
         this.hnswM = hnswM;
         this.hnswEfConstruction = hnswEfConstruction;
+        this.lexicalCandidates = lexicalCandidates;
     }
 
     @Override
@@ -62,10 +74,7 @@ public final class PgVectorStore implements ChunkStore {
                 CollectionInfo created = jdbc.queryForObject("""
                         INSERT INTO collections (tenant, name, embedding_model, dimension, vector_type)
                         VALUES (?, ?, ?, ?, ?) RETURNING *""", COLLECTION, tenant, name, embeddingModel, dimension, type.wire());
-                long id = Long.parseLong(created.id());
-                jdbc.execute("CREATE INDEX " + indexName(id) + " ON chunks USING hnsw ((" + castEmbedding("embedding", created)
-                        + ") " + opClass(type) + ") WITH (m = " + hnswM + ", ef_construction = " + hnswEfConstruction
-                        + ") WHERE collection_id = " + id);
+                jdbc.execute(hnswIndexDdl(created));
                 return created;
             });
         } catch (DuplicateKeyException e) {
@@ -87,8 +96,11 @@ public final class PgVectorStore implements ChunkStore {
     @Override
     public boolean deleteCollection(String tenant, String name) {
         return tx.inTenant(tenant, jdbc -> {
-            List<Long> ids = jdbc.queryForList("DELETE FROM collections WHERE name = ? RETURNING id", Long.class, name);
+            List<Long> ids = jdbc.queryForList("SELECT id FROM collections WHERE name = ?", Long.class, name);
             for (long id : ids) {
+                lockForWriting(jdbc, id);
+                jdbc.update("DELETE FROM collections WHERE id = ?", id);
+                jdbc.update("DELETE FROM lexeme_stats WHERE collection_id = ?", id);
                 jdbc.execute("DROP INDEX IF EXISTS " + indexName(id));
             }
             return !ids.isEmpty();
@@ -101,7 +113,7 @@ public final class PgVectorStore implements ChunkStore {
         String metadata = JSON.writeValueAsString(doc.metadata() == null ? Map.of() : doc.metadata());
         return tx.inTenant(tenant, jdbc -> {
             requireVisible(jdbc, collectionId);
-            // The row lock taken by the upsert serialises concurrent writers of one document.
+            lockForWriting(jdbc, collectionId);
             List<Long> accepted = jdbc.queryForList("""
                     INSERT INTO documents (collection_id, document_id, tenant, title, uri, content_hash, version, metadata)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb)
@@ -143,6 +155,7 @@ public final class PgVectorStore implements ChunkStore {
         long collectionId = Long.parseLong(collection.id());
         return tx.inTenant(tenant, jdbc -> {
             requireVisible(jdbc, collectionId);
+            lockForWriting(jdbc, collectionId);
             return jdbc.update("DELETE FROM documents WHERE collection_id = ? AND document_id = ?", collectionId, documentId) > 0;
         });
     }
@@ -151,7 +164,8 @@ public final class PgVectorStore implements ChunkStore {
     public List<ScoredChunk> dense(String tenant, CollectionInfo collection, float[] query, int topK, Filter filter, int efSearch) {
         SqlFilter where = SqlFilter.compile(filter);
         String distance = castEmbedding("c.embedding", collection) + " <=> " + castParameter(collection);
-        String sql = "WITH nn AS (SELECT c.*, " + distance + " AS distance FROM chunks c WHERE c.collection_id = ? AND "
+        // Only the columns a hit needs: c.* would also ship the embedding (about 4 KB of text) and the tsvector.
+        String sql = "WITH nn AS (SELECT " + HIT_COLUMNS + ", " + distance + " AS distance FROM chunks c WHERE c.collection_id = ? AND "
                 + where.sql() + " ORDER BY " + distance + " LIMIT ?) " + SELECT_HITS + " ORDER BY nn.distance, nn.id";
         List<Object> params = new ArrayList<>();
         PGvector vector = new PGvector(query);
@@ -160,32 +174,72 @@ public final class PgVectorStore implements ChunkStore {
         params.addAll(where.params());
         params.add(vector);
         params.add(topK);
-        return tx.inTenant(tenant, jdbc -> {
-            // Custom plans let the planner see collection_id's value and pick that collection's partial index.
-            jdbc.queryForObject("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)", String.class);
-            jdbc.queryForObject("SELECT set_config('hnsw.ef_search', ?, true)", String.class,
-                    String.valueOf(Math.min(1000, Math.max(efSearch, topK))));
-            // Filters (and RLS) drop rows after the index scan; iterative scans keep going until top_k survive.
-            jdbc.queryForObject("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)", String.class);
-            return jdbc.query(sql, (rs, n) -> new ScoredChunk(chunk(rs), 1.0 - rs.getDouble("distance")), params.toArray());
-        });
+        Map<String, String> settings = new LinkedHashMap<>(SEARCH_SETTINGS);
+        settings.put("hnsw.ef_search", String.valueOf(Math.min(1000, Math.max(efSearch, topK))));
+        // Filters (and RLS) drop rows after the index scan; iterative scans keep going until top_k survive.
+        settings.put("hnsw.iterative_scan", "relaxed_order");
+        return tx.inTenant(tenant, settings,
+                jdbc -> jdbc.query(sql, (rs, n) -> new ScoredChunk(chunk(rs), 1.0 - rs.getDouble("distance")), params.toArray()));
     }
 
+    /**
+     * BM25 over a bounded candidate set, from the {@code postings} table (an inverted index kept by triggers, V3
+     * migration; the GIN index on tsv cannot serve queries under row-level security, see there). The query's
+     * lexemes get their document frequency from {@code lexeme_stats}; candidates are the chunks holding its rarest
+     * terms, taken rarest first while their document frequencies add up to at most {@code lexicalCandidates}
+     * (2,000 by default; always at least the rarest term, and terms until {@code topK} postings are in), read from
+     * at most that many postings (or {@code topK} when larger). Stage 1 scores them by BM25 (k1 = 1.2, b = 0.75,
+     * length = distinct lexemes) over those terms, index only; stage 2 adds, for the best {@link #RERANKED} (all of
+     * them when a filter is given, which applies here), the contribution of the query's other, common terms with
+     * term frequency 1 from the chunk's tsvector. A chunk holding only common terms is not ranked: with IDF weights
+     * it ranks below those holding a rare one, and skipping it keeps the cost independent of the collection's size.
+     */
     @Override
     public List<ScoredChunk> lexical(String tenant, CollectionInfo collection, String query, int topK, Filter filter) {
         SqlFilter where = SqlFilter.compile(filter);
-        // plainto_tsquery ANDs the terms; turning & into | lets any term match (BM25-like recall), ranked by ts_rank.
-        String sql = "WITH q AS (SELECT replace(plainto_tsquery('english', ?)::text, '&', '|')::tsquery AS query), "
-                + "nn AS (SELECT c.*, ts_rank(c.tsv, q.query) AS rank FROM chunks c, q WHERE c.collection_id = ? AND "
-                + "q.query <> ''::tsquery AND c.tsv @@ q.query AND " + where.sql() + " ORDER BY rank DESC, c.id LIMIT ?) "
-                + SELECT_HITS + " ORDER BY nn.rank DESC, nn.id";
+        long id = Long.parseLong(collection.id());
+        int candidates = Math.max(lexicalCandidates, topK);
+        int reranked = Filter.NONE.equals(filter) ? Math.max(RERANKED, topK) : candidates;
+        String sql = """
+                WITH s AS (SELECT greatest(chunk_count, 1)::float8 AS n,
+                                  greatest(lexeme_total::float8 / greatest(chunk_count, 1), 1) AS avglen
+                             FROM collections WHERE id = ?),
+                t AS (SELECT ls.lexeme, ls.df, ln(1 + (s.n - ls.df + 0.5) / (ls.df + 0.5)) AS idf,
+                             sum(ls.df) OVER (ORDER BY ls.df, ls.lexeme) AS cumulative
+                        FROM (SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', ?))) AS l(lexeme)) q
+                        JOIN lexeme_stats ls ON ls.collection_id = ? AND ls.lexeme = q.lexeme AND ls.df > 0
+                        CROSS JOIN s),
+                e AS (SELECT t.*, t.cumulative - t.df < ? OR t.cumulative <= ? AS essential FROM t),
+                p AS MATERIALIZED (SELECT p.chunk_id, p.lexeme, p.tf, p.len FROM postings p
+                       WHERE p.collection_id = ? AND p.lexeme = ANY (ARRAY(SELECT e.lexeme FROM e WHERE e.essential))
+                       LIMIT ?),
+                stage1 AS (SELECT p.chunk_id, sum(e.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / s.avglen))) AS rank
+                             FROM p JOIN e ON e.lexeme = p.lexeme CROSS JOIN s
+                            GROUP BY p.chunk_id ORDER BY rank DESC, p.chunk_id LIMIT ?),
+                common AS (SELECT ('''' || replace(replace(e.lexeme, '\\', '\\\\'), '''', '''''') || '''')::tsquery AS tq, e.idf
+                             FROM e WHERE NOT e.essential),
+                ranked AS (SELECT c.id, stage1.rank + coalesce((SELECT sum(common.idf) FROM common WHERE c.tsv @@ common.tq), 0)
+                                  * 2.2 / (1 + 1.2 * (0.25 + 0.75 * length(c.tsv) / s.avglen)) AS rank
+                             FROM stage1 JOIN chunks c ON c.id = stage1.chunk_id CROSS JOIN s
+                            WHERE c.collection_id = ? AND\s""" + where.sql() + """
+                            ORDER BY rank DESC, c.id LIMIT ?),
+                nn AS (SELECT\s""" + HIT_COLUMNS + """
+                       , ranked.rank FROM ranked JOIN chunks c ON c.id = ranked.id)
+                """ + SELECT_HITS + " ORDER BY nn.rank DESC, nn.id";
         List<Object> params = new ArrayList<>();
+        params.add(id);
         params.add(query);
-        params.add(Long.parseLong(collection.id()));
+        params.add(id);
+        params.add(topK);
+        params.add(lexicalCandidates);
+        params.add(id);
+        params.add(candidates);
+        params.add(reranked);
+        params.add(id);
         params.addAll(where.params());
         params.add(topK);
-        return tx.inTenant(tenant, jdbc -> jdbc.query(sql, (rs, n) -> new ScoredChunk(chunk(rs), rs.getDouble("rank")),
-                params.toArray()));
+        return tx.inTenant(tenant, SEARCH_SETTINGS,
+                jdbc -> jdbc.query(sql, (rs, n) -> new ScoredChunk(chunk(rs), rs.getDouble("rank")), params.toArray()));
     }
 
     /** Foreign keys bypass row-level security, so a write checks that the collection is the tenant's own. */
@@ -193,6 +247,16 @@ public final class PgVectorStore implements ChunkStore {
         if (jdbc.queryForList("SELECT id FROM collections WHERE id = ?", Long.class, collectionId).isEmpty()) {
             throw new IllegalArgumentException("No such collection for this tenant");
         }
+    }
+
+    /**
+     * Writers of one collection take turns (transaction-scoped advisory lock on the collection id): the triggers
+     * that keep lexeme_stats (V2 migration) lock its rows, and two writers each holding some of them while wanting
+     * the other's would deadlock.
+     */
+    private static void lockForWriting(JdbcTemplate jdbc, long collectionId) {
+        jdbc.query("SELECT pg_advisory_xact_lock(?)", (RowCallbackHandler) rs -> {
+        }, collectionId);
     }
 
     /** Test hook: the plan of a dense query, to check that the collection's HNSW index serves it. */
@@ -211,8 +275,31 @@ public final class PgVectorStore implements ChunkStore {
         });
     }
 
+    private static final String HIT_COLUMNS = "c.id, c.collection_id, c.document_id, c.chunk_index, c.text, c.start_offset, "
+            + "c.end_offset, c.page, c.heading_path, c.metadata";
+
     private static final String SELECT_HITS = "SELECT nn.*, d.title, d.uri, d.version FROM nn JOIN documents d "
             + "ON d.collection_id = nn.collection_id AND d.document_id = nn.document_id";
+
+    /** Default of how many postings (chunks) of its rarest terms a lexical query ranks at most. */
+    static final int DEFAULT_LEXICAL_CANDIDATES = 2000;
+
+    /** How many of a lexical query's stage-1 best get the common terms' contribution added (without a filter). */
+    static final int RERANKED = 200;
+
+    /**
+     * Every search: custom plans, so that the planner sees collection_id's value and picks that collection's
+     * partial HNSW index; no JIT (its compile time, tens of ms, exceeds these queries' run time).
+     */
+    private static final Map<String, String> SEARCH_SETTINGS = Map.of("plan_cache_mode", "force_custom_plan", "jit", "off");
+
+    /** The collection's partial HNSW index (numbers only from the database and typed configuration). */
+    String hnswIndexDdl(CollectionInfo c) {
+        long id = Long.parseLong(c.id());
+        return "CREATE INDEX " + indexName(id) + " ON chunks USING hnsw ((" + castEmbedding("embedding", c) + ") "
+                + opClass(c.vectorType()) + ") WITH (m = " + hnswM + ", ef_construction = " + hnswEfConstruction
+                + ") WHERE collection_id = " + id;
+    }
 
     static String indexName(long collectionId) {
         return "chunks_hnsw_c" + collectionId;

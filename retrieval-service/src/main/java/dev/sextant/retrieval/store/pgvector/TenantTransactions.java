@@ -1,8 +1,10 @@
 package dev.sextant.retrieval.store.pgvector;
 
+import java.util.Map;
 import java.util.function.Function;
 
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowCallbackHandler;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -21,11 +23,30 @@ final class TenantTransactions {
     }
 
     <T> T inTenant(String tenant, Function<JdbcTemplate, T> work) {
+        return inTenant(tenant, Map.of(), work);
+    }
+
+    /**
+     * As {@link #inTenant(String, Function)}, also setting each of {@code settings} transaction-locally in the same
+     * first statement (one round trip for the tenant and a query's planner and index settings).
+     */
+    <T> T inTenant(String tenant, Map<String, String> settings, Function<JdbcTemplate, T> work) {
         if (tenant == null || tenant.isBlank()) {
             throw new IllegalArgumentException("A tenant is required");
         }
+        StringBuilder sql = new StringBuilder("SELECT set_config('app.tenant', ?, true)");
+        Object[] params = new Object[1 + 2 * settings.size()];
+        params[0] = tenant;
+        int i = 1;
+        for (Map.Entry<String, String> setting : settings.entrySet()) {
+            sql.append(", set_config(?, ?, true)");
+            params[i++] = setting.getKey();
+            params[i++] = setting.getValue();
+        }
+        String statement = sql.toString();
         return transactions.execute(status -> {
-            jdbc.queryForObject("SELECT set_config('app.tenant', ?, true)", String.class, tenant);
+            jdbc.query(statement, (RowCallbackHandler) rs -> {
+            }, params);
             return work.apply(jdbc);
         });
     }
