@@ -68,7 +68,8 @@ public final class EngineBenchmark {
                 rssAfterLoad = rssKb();
                 ours = ours(s, m.info().vocabularySize(), nDecode, reps);
                 rssAfterRun = rssKb();
-                kvBytes = 2L * m.info().layers() * s.options().contextTokens() * m.info().kvHeads() * m.info().headDim() * 4;
+                kvBytes = 2L * m.info().layers() * s.options().contextTokens() * m.info().kvHeads() * m.info().headDim()
+                        * s.options().kvCacheType().bytes();
             }
             Figures peer = peer(model, threads, nDecode, reps);
             System.out.printf("model %s (%.1f MB)%n", model.getFileName(), fileBytes / 1e6);
@@ -81,7 +82,7 @@ public final class EngineBenchmark {
             System.out.printf("  prefill tok per CPU-second: sextant %9.1f   llama.cpp %9.1f   ratio %.2fx%n", ours.prefillCpuTps(),
                     peer.prefillCpuTps(), ours.prefillCpuTps() / peer.prefillCpuTps());
             System.out.printf("  RSS growth: %.1f MB after load + 1024-token session, %.1f MB after the runs"
-                    + " (file %.1f MB + F32 KV cache %.1f MB = %.1f MB)%n%n", (rssAfterLoad - rssBefore) / 1e3, (rssAfterRun - rssBefore) / 1e3,
+                    + " (file %.1f MB + KV cache %.1f MB = %.1f MB)%n%n", (rssAfterLoad - rssBefore) / 1e3, (rssAfterRun - rssBefore) / 1e3,
                     fileBytes / 1e6, kvBytes / 1e6, (fileBytes + kvBytes) / 1e6);
         }
         System.out.flush();
