@@ -65,6 +65,7 @@ public final class JsonSchemaCompiler {
 
     private final Draft draft;
     private final CompileBudget budget;
+    private final Whitespace whitespace;
     private final Automaton ws;
     private final RuleSet rules = new RuleSet();
     private final Map<String, Integer> ruleOf = new HashMap<>();
@@ -79,6 +80,7 @@ public final class JsonSchemaCompiler {
     public JsonSchemaCompiler(Draft draft, Whitespace whitespace, CompileBudget budget) {
         this.draft = draft;
         this.budget = budget;
+        this.whitespace = whitespace;
         this.ws = whitespace == Whitespace.COMPACT ? BasicAutomata.makeEmptyString()
                 : new RegExp("[ \t\n\r]*", RegExp.NONE).toAutomaton();
     }
@@ -129,10 +131,12 @@ public final class JsonSchemaCompiler {
         if (anyRule < 0) {
             anyRule = rules.reserve();
             Automaton inner = Utf8Automata.call(anyRule);
-            Automaton value = BasicOperations.union(List.of(objectOf(inner), arrayOf(inner), string(), number(),
-                    Utf8Automata.bytes("true"), Utf8Automata.bytes("false"), Utf8Automata.bytes("null")));
-            value.minimize();
-            rules.set(anyRule, value);
+            rules.set(anyRule, SharedAutomata.get(List.of("any", anyRule, whitespace), () -> {
+                Automaton value = BasicOperations.union(List.of(objectOf(inner), arrayOf(inner), string(), number(),
+                        Utf8Automata.bytes("true"), Utf8Automata.bytes("false"), Utf8Automata.bytes("null")));
+                value.minimize();
+                return value;
+            }));
         }
         return anyRule;
     }
@@ -537,7 +541,7 @@ public final class JsonSchemaCompiler {
     private static final String NONZERO_FRACTION = "\\.[0-9]*[1-9][0-9]*";
 
     private static Automaton number() {
-        return regex("\\-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+\\-]?[0-9]+)?");
+        return SharedAutomata.get("number", () -> regex("\\-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+\\-]?[0-9]+)?"));
     }
 
     /** Numbers with bounds: exact for integer-valued bounds (no exponent form then); others refused. */
@@ -627,9 +631,11 @@ public final class JsonSchemaCompiler {
         return jsonChar;
     }
 
-    private Automaton string() {
-        Automaton q = Utf8Automata.bytes("\"");
-        return minimal(q.concatenate(jsonChar().repeat()).concatenate(q));
+    private static Automaton string() {
+        return SharedAutomata.get("string", () -> {
+            Automaton q = Utf8Automata.bytes("\"");
+            return minimal(q.concatenate(JSON_CHAR.repeat()).concatenate(q));
+        });
     }
 
     private Automaton string(JsonNode node, String ptr) {
