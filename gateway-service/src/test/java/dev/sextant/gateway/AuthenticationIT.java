@@ -104,7 +104,19 @@ class AuthenticationIT extends AbstractGatewayIT {
         assertThat(response.headers().firstValue("X-Request-Id")).hasValue("req-abc-123");
         JsonNode headers = GatewayClient.json(response).get("headers");
         assertThat(headers.get("x-request-id").asString()).isEqualTo("req-abc-123");
-        assertThat(headers.get("traceparent").asString()).contains(traceId);
+        // Sampling is parent-based: a sampled incoming trace stays sampled whatever the gateway's own probability.
+        assertThat(headers.get("traceparent").asString()).startsWith("00-" + traceId + "-").endsWith("-01");
+    }
+
+    @Test
+    void startsATraceContextWhenNoneIsSent() {
+        GatewayClient.Key key = client().createKey("acme", Map.of());
+
+        HttpResponse<String> response = client().get("/v1/models", key.secret());
+
+        // Sampled or not (management.tracing.sampling.probability), the upstream gets a W3C trace context.
+        assertThat(GatewayClient.json(response).get("headers").get("traceparent").asString())
+                .matches("00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]");
     }
 
     @Test
@@ -115,6 +127,8 @@ class AuthenticationIT extends AbstractGatewayIT {
 
         String id = response.headers().firstValue("X-Request-Id").orElseThrow();
         assertThat(GatewayClient.json(response).get("headers").get("x-request-id").asString()).isEqualTo(id);
+        assertThat(java.util.UUID.fromString(id).version()).isEqualTo(4);
+        assertThat(java.util.UUID.fromString(id).variant()).isEqualTo(2);
     }
 
     @Test

@@ -15,6 +15,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.ReactiveAuthenticationManager;
 import org.springframework.security.config.annotation.web.reactive.EnableWebFluxSecurity;
+import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.oauth2.jwt.Jwt;
@@ -65,6 +66,16 @@ class SecurityConfiguration {
         // Before the server opens its port, so the first request can already use SEXTANT_API_KEY.
         service.bootstrap().block(Duration.ofSeconds(30));
         return service;
+    }
+
+    /**
+     * No observations (spans and timers) around each security filter, authentication and authorization: per
+     * request they cost more CPU than the checks themselves. The request as a whole is still observed
+     * ({@code http.server.requests}, {@code spring.cloud.gateway.requests}, the trace).
+     */
+    @Bean
+    SecurityObservationSettings securityObservationSettings() {
+        return SecurityObservationSettings.noObservations();
     }
 
     @Bean
