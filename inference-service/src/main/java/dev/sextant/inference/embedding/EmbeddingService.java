@@ -1,11 +1,16 @@
 package dev.sextant.inference.embedding;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Service;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Embeds texts with all-MiniLM-L6-v2 through the dynamic batcher. The model loads on first use (about a
@@ -22,8 +27,31 @@ public class EmbeddingService implements DisposableBean {
     private volatile MiniLmEmbedder embedder;
     private volatile EmbeddingBatcher batcher;
 
-    public EmbeddingService(EmbeddingProperties properties) {
+    private final MeterRegistry meters;
+
+    public EmbeddingService(EmbeddingProperties properties, ObjectProvider<MeterRegistry> meters) {
         this.properties = properties;
+        this.meters = meters.getIfAvailable();
+    }
+
+    /**
+     * Where embedding time goes, as Prometheus counters: {@code sextant_inference_embedding_seconds_total{stage}}
+     * (tokenize, onnx, pool) and {@code sextant_inference_embedding_tokens_total{kind}} (real, padded).
+     */
+    private void bindMetrics(MiniLmEmbedder.Stats stats) {
+        if (meters == null) {
+            return;
+        }
+        FunctionCounter.builder("sextant.inference.embedding.seconds", stats, MiniLmEmbedder.Stats::tokenizeSeconds)
+                .tag("stage", "tokenize").register(meters);
+        FunctionCounter.builder("sextant.inference.embedding.seconds", stats, MiniLmEmbedder.Stats::onnxSeconds)
+                .tag("stage", "onnx").register(meters);
+        FunctionCounter.builder("sextant.inference.embedding.seconds", stats, MiniLmEmbedder.Stats::poolSeconds)
+                .tag("stage", "pool").register(meters);
+        FunctionCounter.builder("sextant.inference.embedding.tokens", stats, s -> s.tokens()).tag("kind", "real").register(meters);
+        FunctionCounter.builder("sextant.inference.embedding.tokens", stats, s -> s.paddedTokens()).tag("kind", "padded").register(meters);
+        FunctionCounter.builder("sextant.inference.embedding.texts", stats, s -> s.texts()).register(meters);
+        FunctionCounter.builder("sextant.inference.embedding.onnx.calls", stats, s -> s.onnxCalls()).register(meters);
     }
 
     public EmbeddingProperties properties() {
@@ -35,7 +63,9 @@ public class EmbeddingService implements DisposableBean {
         if (b == null) {
             synchronized (this) {
                 if (batcher == null) {
-                    embedder = MiniLmEmbedder.fromClasspath(properties.maxTokens(), properties.threads());
+                    embedder = MiniLmEmbedder.load(properties.onnxModel().isBlank() ? null : Path.of(properties.onnxModel()),
+                            properties.maxTokens(), properties.threads(), properties.spinning(), properties.maxPadding());
+                    bindMetrics(embedder.stats());
                     MiniLmEmbedder e = embedder;
                     batcher = new EmbeddingBatcher(e::embed, properties.maxBatchSize(), properties.batchWindow());
                 }
