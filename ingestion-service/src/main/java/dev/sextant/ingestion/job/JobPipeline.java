@@ -68,6 +68,9 @@ class JobPipeline {
                         + (job.error() == null ? "" : "; last error: " + job.error()));
                 return;
             }
+            if (job.attempts() == 1 && job.createdAt() != null) {
+                timings.queued(Duration.between(job.createdAt(), java.time.Instant.now()).toNanos());
+            }
             long t0 = System.nanoTime();
             ParsedDocument parsed = codec.decode(jobs.input(job.id()));
             if (!jobs.advance(job.id(), owner, JobState.CHUNKING, null, 0, lease)) {

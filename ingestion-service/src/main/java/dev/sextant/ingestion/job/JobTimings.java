@@ -15,13 +15,20 @@ public class JobTimings {
     private final Timer chunking;
     private final Timer embedding;
     private final Timer indexing;
+    private final Timer queued;
     private final Counter chunks;
 
     JobTimings(MeterRegistry registry) {
         this.chunking = Timer.builder("sextant.ingestion.stage").tag("stage", "chunk").register(registry);
         this.embedding = Timer.builder("sextant.ingestion.stage").tag("stage", "embed").register(registry);
         this.indexing = Timer.builder("sextant.ingestion.stage").tag("stage", "index").register(registry);
+        this.queued = Timer.builder("sextant.ingestion.stage").tag("stage", "queue")
+                .description("from upload to a worker's first claim").register(registry);
         this.chunks = Counter.builder("sextant.ingestion.chunks").register(registry);
+    }
+
+    void queued(long nanos) {
+        queued.record(Math.max(0, nanos), TimeUnit.NANOSECONDS);
     }
 
     void record(int chunkCount, long chunkNanos, long embedNanos, long indexNanos) {

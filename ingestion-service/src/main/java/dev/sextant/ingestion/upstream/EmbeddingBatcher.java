@@ -9,10 +9,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 import dev.sextant.ingestion.IngestionProperties;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * Merges the embedding requests of concurrent jobs into upstream calls of up to {@code batchSize} texts, so that
@@ -32,17 +37,28 @@ public class EmbeddingBatcher implements AutoCloseable {
     private final Semaphore slots;
     private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>();
     private final Thread dispatcher;
+    private final Timer calls;
+    private final DistributionSummary batchTexts;
     private Request carried;
 
     @Autowired
-    public EmbeddingBatcher(EmbeddingClient client, IngestionProperties properties) {
-        this(client, properties.embedding().batchSize(), properties.embedding().maxConcurrentRequests());
+    public EmbeddingBatcher(EmbeddingClient client, IngestionProperties properties, ObjectProvider<MeterRegistry> meters) {
+        this(client, properties.embedding().batchSize(), properties.embedding().maxConcurrentRequests(),
+                meters.getIfAvailable(SimpleMeterRegistry::new));
     }
 
     EmbeddingBatcher(EmbeddingClient client, int batchSize, int maxConcurrentRequests) {
+        this(client, batchSize, maxConcurrentRequests, new SimpleMeterRegistry());
+    }
+
+    private EmbeddingBatcher(EmbeddingClient client, int batchSize, int maxConcurrentRequests, MeterRegistry meters) {
         this.client = client;
         this.batchSize = batchSize;
         this.slots = new Semaphore(maxConcurrentRequests);
+        this.calls = Timer.builder("sextant.ingestion.embedding.calls")
+                .description("upstream embeddings calls (merged batches), as long as each took").register(meters);
+        this.batchTexts = DistributionSummary.builder("sextant.ingestion.embedding.batch.texts")
+                .description("texts per upstream embeddings call").register(meters);
         this.dispatcher = Thread.ofVirtual().name("embedding-batcher").start(this::dispatch);
     }
 
@@ -103,8 +119,11 @@ public class EmbeddingBatcher implements AutoCloseable {
     private void call(List<Request> batch) {
         List<String> texts = new ArrayList<>();
         batch.forEach(r -> texts.addAll(r.texts()));
+        batchTexts.record(texts.size());
+        long start = System.nanoTime();
         try {
             List<float[]> vectors = client.embed(batch.getFirst().tenant(), texts);
+            calls.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
             int from = 0;
             for (Request request : batch) {
                 request.result().complete(vectors.subList(from, from + request.texts().size()));
