@@ -30,7 +30,8 @@ typedef struct cpu_ctx {
     float *hb;         /* (n_batch, n_ff) gate, then SwiGLU output */
     float *hb2;        /* (n_batch, n_ff) up */
     float *out_x;      /* (n_out, dim) final-normed output rows */
-    float *scores;     /* (n_threads, n_head, max_seq_len) attention scores */
+    float *scores;     /* (n_threads, ATT_TILE, n_head, max_seq_len) attention scores */
+    int *tiles;        /* (n_batch + 1) attention tile starts */
     void *act[ACT_KINDS];   /* (n_batch, act row bytes) activations converted for quantized weights */
     int act_ready[ACT_KINDS];
     const float *act_src;
@@ -158,11 +159,16 @@ static void rope(float *v, int n_heads, int head_dim, int pos, const float *inv_
 
 /* ---- attention over the paged cache ---- */
 
+/* Query rows per attention tile: consecutive rows of one sequence (a prefill chunk) share each cache row read. */
+#define ATT_TILE 8
+
 typedef struct att_job {
-    sx_context *ctx; cpu_ctx *c; const sx_batch *batch; int layer; int n_tasks; int kv_per_task; int tasks_per_row; atomic_int next;
+    sx_context *ctx; cpu_ctx *c; const sx_batch *batch; int layer; int n_tasks; int kv_per_task; int tasks_per_tile;
+    const int *tiles; /* tile i = batch rows tiles[i] .. tiles[i + 1] - 1 */
+    atomic_int next;
 } att_job;
 
-/* A task: one batch row and a run of KV heads with all their query heads (GQA groups stay together). */
+/* A task: one tile of rows and a run of KV heads with all their query heads (GQA groups stay together). */
 static void att_task(void *arg, int ith, int nth) {
     att_job *j = arg; sx_context *ctx = j->ctx; cpu_ctx *c = j->c;
     const sx_hparams *hp = &ctx->model->hp;
@@ -171,24 +177,19 @@ static void att_task(void *arg, int ith, int nth) {
     const int max_len = ctx->max_blocks_per_seq * bs;
     const float scale = 1.0f / sqrtf((float)hd);
     const sx_kernels *kern = sx_kernels_get();
-    float *sc = c->scores + (size_t)ith * n_head * max_len;
+    float *sc = c->scores + (size_t)ith * ATT_TILE * n_head * max_len;
     const size_t layer_off = (size_t)j->layer * c->n_cells * kv_dim;
     for (;;) {
         int t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (t >= j->n_tasks) return;
-        const int b = t / j->tasks_per_row, kv0 = (t % j->tasks_per_row) * j->kv_per_task;
+        const int tile = t / j->tasks_per_tile, kv0 = (t % j->tasks_per_tile) * j->kv_per_task;
         const int kv1 = kv0 + j->kv_per_task < n_kv ? kv0 + j->kv_per_task : n_kv, h0 = kv0 * group;
-        const int pos = j->batch->pos[b];
+        const int b = j->tiles[tile], nt = j->tiles[tile + 1] - b;
         const sx_seq *s = &ctx->seqs[j->batch->seq_id[b]];
-        const float *q = c->q + (size_t)b * q_dim + (size_t)h0 * hd;
-        float *out = c->xb + (size_t)b * q_dim + (size_t)h0 * hd;
-        const size_t off = layer_off + (size_t)kv0 * hd;
-        if (c->kv_es == 2)
-            kern->attn_f16(hd, (kv1 - kv0) * group, group, pos + 1, q, (const uint16_t *)c->k_cache + off, (const uint16_t *)c->v_cache + off,
-                           (size_t)kv_dim, s->blocks, bs, scale, sc, (size_t)max_len, out);
-        else
-            kern->attn(hd, (kv1 - kv0) * group, group, pos + 1, q, (const float *)c->k_cache + off, (const float *)c->v_cache + off,
-                       (size_t)kv_dim, s->blocks, bs, scale, sc, (size_t)max_len, out);
+        const size_t off = (layer_off + (size_t)kv0 * hd) * c->kv_es;
+        kern->attn(hd, (kv1 - kv0) * group, group, nt, j->batch->pos[b] + 1, c->q + (size_t)b * q_dim + (size_t)h0 * hd, (size_t)q_dim,
+                   (const char *)c->k_cache + off, (const char *)c->v_cache + off, (int)c->kv_es, (size_t)kv_dim, s->blocks, bs, scale,
+                   sc, (size_t)max_len, c->xb + (size_t)b * q_dim + (size_t)h0 * hd, (size_t)q_dim);
     }
 }
 
@@ -258,10 +259,17 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
         mm_op qkv[3] = { { L->wq, L->bq, c->q, q_dim }, { L->wk, L->bk, c->k, kv_dim }, { L->wv, L->bv, c->v, kv_dim } };
         matmul(c, c->xb, n, dim, qkv, 3);
         rows(ctx, c, batch, ROWS_ROPE_KV, n, NULL, NULL, (size_t)l * c->n_cells * kv_dim, (size_t)(q_dim + 3 * kv_dim));
-        /* Enough tasks for every thread to have two, but whole rows where there are that many rows. */
-        const int nth2 = 2 * c->n_threads, per_row = n >= nth2 ? 1 : ((nth2 + n - 1) / n < hp->n_head_kv ? (nth2 + n - 1) / n : hp->n_head_kv);
-        const int kv_per = (hp->n_head_kv + per_row - 1) / per_row, tasks_per_row = (hp->n_head_kv + kv_per - 1) / kv_per;
-        att_job aj = { ctx, c, batch, l, n * tasks_per_row, kv_per, tasks_per_row, 0 };
+        /* Tiles: runs of up to ATT_TILE rows of one sequence at consecutive positions. Enough tasks for every thread
+         * to have two, but whole tiles where there are that many tiles. */
+        int n_tiles = 0;
+        for (int b = 0; b < n; b++)
+            if (b == 0 || batch->seq_id[b] != batch->seq_id[b - 1] || batch->pos[b] != batch->pos[b - 1] + 1 || b - c->tiles[n_tiles - 1] == ATT_TILE)
+                c->tiles[n_tiles++] = b;
+        c->tiles[n_tiles] = n;
+        const int nth2 = 2 * c->n_threads;
+        const int per_tile = n_tiles >= nth2 ? 1 : ((nth2 + n_tiles - 1) / n_tiles < hp->n_head_kv ? (nth2 + n_tiles - 1) / n_tiles : hp->n_head_kv);
+        const int kv_per = (hp->n_head_kv + per_tile - 1) / per_tile, tasks_per_tile = (hp->n_head_kv + kv_per - 1) / kv_per;
+        att_job aj = { ctx, c, batch, l, n_tiles * tasks_per_tile, kv_per, tasks_per_tile, c->tiles, 0 };
         atomic_init(&aj.next, 0);
         int att_work = 0; for (int b = 0; b < n; b++) att_work += (batch->pos[b] + 1) * hp->n_head * hd;
         sx_pool_run(c->pool, att_task, &aj, att_work < 65536 ? 1 : c->n_threads);
@@ -335,7 +343,7 @@ static void cpu_context_free(sx_context *ctx) {
     if (!c) return;
     sx_pool_free(c->pool);
     free(c->k_cache); free(c->v_cache); free(c->x); free(c->xb); free(c->q); free(c->k); free(c->v);
-    free(c->hb); free(c->hb2); free(c->out_x); free(c->scores);
+    free(c->hb); free(c->hb2); free(c->out_x); free(c->scores); free(c->tiles);
     for (int i = 0; i < ACT_KINDS; i++) free(c->act[i]);
     free(c);
     ctx->backend_state = NULL;
@@ -364,12 +372,13 @@ static sx_status cpu_context_init(sx_context *ctx) {
     c->hb = malloc(sizeof(float) * nb * (ff > dim ? ff : dim));
     c->hb2 = malloc(sizeof(float) * nb * ff);
     c->out_x = malloc(sizeof(float) * (size_t)ctx->params.n_out_max * dim);
-    c->scores = malloc(sizeof(float) * (size_t)c->n_threads * hp->n_head * max_len);
+    c->scores = malloc(sizeof(float) * (size_t)c->n_threads * ATT_TILE * hp->n_head * max_len);
+    c->tiles = malloc(sizeof(int) * (nb + 1));
     c->act[ACT_Q8_0] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0));
     c->act[ACT_Q8_K] = malloc(nb * (kmax / QK_K + 1) * sizeof(block_q8_K));
     c->act[ACT_Q8_0U] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0u));
     if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v || !c->hb || !c->hb2 || !c->out_x
-        || !c->scores || !c->act[ACT_Q8_0] || !c->act[ACT_Q8_K] || !c->act[ACT_Q8_0U]) {
+        || !c->scores || !c->tiles || !c->act[ACT_Q8_0] || !c->act[ACT_Q8_K] || !c->act[ACT_Q8_0U]) {
         cpu_context_free(ctx);
         return sx_set_error(SX_ERR_NO_MEMORY, "out of memory for a context of %d cells", c ? ctx->n_blocks * ctx->params.kv_block_size : 0);
     }

@@ -21,14 +21,11 @@ typedef struct sx_kernels {
     sx_gemm_fn gemm[31];    /* tile products by weight dtype */
     float (*dot_f32)(int n, const float *a, const float *b);
     void (*axpy_f32)(int n, float a, const float *x, float *y); /* y += a*x */
-    /* Softmax attention of nh consecutive query heads over positions 0..n_pos-1 of a paged cache: k and v point at
-     * the slice of cell 0 of the first KV head, query head i reads KV head i / group, cells are `stride` floats
-     * apart, cell of position p = blocks[p / bs] * bs + p % bs; scores holds nh rows of sc_stride floats. */
-    void (*attn)(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
-                 const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out);
-    /* The same over an F16 cache (k, v: halves, stride in halves). */
-    void (*attn_f16)(int hd, int nh, int group, int n_pos, const float *q, const uint16_t *k, const uint16_t *v, size_t stride,
-                     const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out);
+    /* Softmax attention of nt query rows of one sequence at consecutive positions (row t sees positions
+     * 0..n_pos0 + t - 1), nh consecutive query heads each, over a paged cache of kv_es-byte elements (4: float32,
+     * 2: float16); see attn_core in kernels_impl.h for the layout. Results per row do not depend on nt. */
+    void (*attn)(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v, int kv_es,
+                 size_t stride, const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out, size_t out_stride);
     void (*to_f16)(const float *x, uint16_t *y, int n); /* round to nearest even */
 } sx_kernels;
 

@@ -154,10 +154,6 @@ static void quant_f32_avx2(const float *x, void *y, int n) { memcpy(y, x, sizeof
 static void quant_q8_0_avx2(const float *x, void *y, int n) { quant_q8_0_body(x, y, n); }
 static void quant_q8_K_avx2(const float *x, void *y, int n) { quant_q8_K_body(x, y, n); }
 
-static void attn_avx2(int hd, int nh, int group, int n_pos, const float *q, const float *k, const float *v, size_t stride,
-                      const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
-    attn_core(hd, nh, group, n_pos, q, k, v, 4, stride, blocks, bs, scale, sc, sc_stride, out, dotk_f32, axpyv_f32);
-}
 
 /* attn over an F16 cache with F16C conversions; 8-lane dot like dot_f32_avx2's structure for hd % 8 == 0. */
 static inline float dotk_f16_avx2(int hd, const float *q, const void *kv) {
@@ -175,11 +171,13 @@ static inline void axpyv_f16_avx2(int hd, float a, const void *vv, float *out) {
     for (; d < hd; d++) out[d] += a * _cvtsh_ss(v[d]);
 }
 
-static void attn_f16_avx2(int hd, int nh, int group, int n_pos, const float *q, const uint16_t *k, const uint16_t *v, size_t stride,
-                          const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out) {
-    attn_core(hd, nh, group, n_pos, q, k, v, 2, stride, blocks, bs, scale, sc, sc_stride, out, dotk_f16_avx2, axpyv_f16_avx2);
+static void attn_avx2(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v,
+                      int kv_es, size_t stride, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
+                      size_t out_stride) {
+    if (kv_es == 2)
+        attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 2, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16_avx2, axpyv_f16_avx2);
+    else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 4, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32);
 }
-
 static void to_f16_avx2(const float *x, uint16_t *y, int n) {
     int i = 0;
     for (; i + 8 <= n; i += 8) _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
@@ -204,7 +202,7 @@ const sx_kernels *sx_kernels_avx2(void) {
         k.quant[SX_Q8_0] = k.quant[SX_Q4_0] = quant_q8_0_avx2;
         k.quant[SX_Q4_K] = k.quant[SX_Q6_K] = quant_q8_K_avx2;
         k.dot_f32 = dot_f32_avx2; k.axpy_f32 = axpy_f32_avx2; k.attn = attn_avx2;
-        k.attn_f16 = attn_f16_avx2; k.to_f16 = to_f16_avx2;
+        k.to_f16 = to_f16_avx2;
         for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         k.gemm[SX_Q8_0] = gemm_q8_0_avx2;
         if (sx_cpu()->avx512vnni && sx_cpu()->avx512vl) { /* Q8_0 weights are repacked to SX_Q8_0X8 at model init */

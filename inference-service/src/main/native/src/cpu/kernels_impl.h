@@ -126,40 +126,51 @@ SX_INLINE void quant_q8_K_body(const float *x, void *y, int n) {
     }
 }
 
-/* Softmax attention of nh consecutive query heads (q, out: nh * hd floats) over positions 0..n_pos-1 of a paged
- * cache of es-byte elements; k and v point at the slice of cell 0 of the first KV head, query head i reads KV head
- * i / group, cells are `stride` elements apart and position p is in cell blocks[p / bs] * bs + p % bs. Positions
- * are the outer loop, so the cache is read row after row (a block's cells are contiguous): memory is streamed, not
- * visited by stride. Per head the arithmetic order is that of one head alone (scores, max, exp and sum, then values
- * by position). dotk(hd, q, k) and axpyv(hd, a, v, out) read the cache's element type; instantiations pass
- * constant functions, which inlining resolves. */
-SX_INLINE void attn_core(int hd, int nh, int group, int n_pos, const float *q, const void *k, const void *v, size_t es, size_t stride,
-                         const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
+/* Softmax attention of nt query rows of one sequence at consecutive positions (row t attends to positions
+ * 0..n_pos0 + t - 1), nh consecutive query heads each (q and out: rows q_stride / out_stride floats apart, heads hd
+ * floats apart), over a paged cache of es-byte elements: k and v point at the slice of cell 0 of the first KV head,
+ * query head i reads KV head i / group, cells are `stride` elements apart and position p is in cell
+ * blocks[p / bs] * bs + p % bs. Positions are the outer loop: each cache row is read once, contiguously, for all the
+ * rows and heads of the tile (a block's cells are contiguous). Per row and head the arithmetic and its order are
+ * those of that row and head alone (scores, max, exp and sum, then values by position), so the tile size changes
+ * no result. scores holds nt * nh rows of sc_stride floats. dotk(hd, q, k) and axpyv(hd, a, v, out) read the
+ * cache's element type; instantiations pass constant functions, which inlining resolves. */
+SX_INLINE void attn_core(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v,
+                         size_t es, size_t stride, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride,
+                         float *out, size_t out_stride,
                          float (*dotk)(int, const float *, const void *), void (*axpyv)(int, float, const void *, float *)) {
-    float mx[nh], inv[nh];
-    for (int h = 0; h < nh; h++) mx[h] = -INFINITY;
+    float mx[nt * nh], inv[nt * nh];
+    const int n_pos = n_pos0 + nt - 1; /* the last row's */
+    for (int i = 0; i < nt * nh; i++) mx[i] = -INFINITY;
     for (int b = 0, p = 0; p < n_pos; b++) {
         const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {
             const char *kr = (const char *)k + (base + o) * stride * es;
-            for (int h = 0; h < nh; h++) {
-                float s = dotk(hd, q + (size_t)h * hd, kr + (size_t)(h / group) * hd * es) * scale;
-                sc[h * sc_stride + p] = s; mx[h] = s > mx[h] ? s : mx[h];
-            }
+            for (int t = p < n_pos0 ? 0 : p - n_pos0 + 1; t < nt; t++)
+                for (int h = 0; h < nh; h++) {
+                    const int r = t * nh + h;
+                    float s = dotk(hd, q + t * q_stride + (size_t)h * hd, kr + (size_t)(h / group) * hd * es) * scale;
+                    sc[r * sc_stride + p] = s; mx[r] = s > mx[r] ? s : mx[r];
+                }
         }
     }
-    for (int h = 0; h < nh; h++) {
-        float sum = 0, *sh = sc + h * sc_stride;
-        for (int p = 0; p < n_pos; p++) { sh[p] = expf(sh[p] - mx[h]); sum += sh[p]; }
-        inv[h] = 1.0f / sum;
-        for (int d = 0; d < hd; d++) out[(size_t)h * hd + d] = 0;
-    }
+    for (int t = 0; t < nt; t++)
+        for (int h = 0; h < nh; h++) {
+            const int r = t * nh + h;
+            float sum = 0, *sr = sc + r * sc_stride;
+            for (int p = 0; p < n_pos0 + t; p++) { sr[p] = expf(sr[p] - mx[r]); sum += sr[p]; }
+            inv[r] = 1.0f / sum;
+            for (int d = 0; d < hd; d++) out[t * out_stride + (size_t)h * hd + d] = 0;
+        }
     for (int b = 0, p = 0; p < n_pos; b++) {
         const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {
             const char *vr = (const char *)v + (base + o) * stride * es;
-            for (int h = 0; h < nh; h++)
-                axpyv(hd, sc[h * sc_stride + p] * inv[h], vr + (size_t)(h / group) * hd * es, out + (size_t)h * hd);
+            for (int t = p < n_pos0 ? 0 : p - n_pos0 + 1; t < nt; t++)
+                for (int h = 0; h < nh; h++) {
+                    const int r = t * nh + h;
+                    axpyv(hd, sc[r * sc_stride + p] * inv[r], vr + (size_t)(h / group) * hd * es, out + t * out_stride + (size_t)h * hd);
+                }
         }
     }
 }
