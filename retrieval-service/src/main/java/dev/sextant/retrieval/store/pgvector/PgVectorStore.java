@@ -189,17 +189,26 @@ public final class PgVectorStore implements ChunkStore {
      * terms, taken rarest first while their document frequencies add up to at most {@code lexicalCandidates}
      * (2,000 by default; always at least the rarest term, and terms until {@code topK} postings are in), read from
      * at most that many postings (or {@code topK} when larger). Stage 1 scores them by BM25 (k1 = 1.2, b = 0.75,
-     * length = distinct lexemes) over those terms, index only; stage 2 adds, for the best {@link #RERANKED} (all of
-     * them when a filter is given, which applies here), the contribution of the query's other, common terms with
-     * term frequency 1 from the chunk's tsvector. A chunk holding only common terms is not ranked: with IDF weights
-     * it ranks below those holding a rare one, and skipping it keeps the cost independent of the collection's size.
+     * length = distinct lexemes) over those terms; stage 2 adds, for the best {@link #RERANKED} (all of them when a
+     * filter is given), the BM25 contribution of the query's other, common terms, probing their postings for just
+     * those chunks. Everything up to the final {@code topK} is read from the postings index alone (no chunk rows,
+     * no tsvector). A chunk holding only common terms is not ranked: with IDF weights it ranks below those holding
+     * a rare one, and skipping it keeps the cost independent of the collection's size.
      */
     @Override
     public List<ScoredChunk> lexical(String tenant, CollectionInfo collection, String query, int topK, Filter filter) {
-        SqlFilter where = SqlFilter.compile(filter);
         long id = Long.parseLong(collection.id());
+        boolean filtered = !Filter.NONE.equals(filter);
+        SqlFilter where = SqlFilter.compile(filter);
         int candidates = Math.max(lexicalCandidates, topK);
-        int reranked = Filter.NONE.equals(filter) ? Math.max(RERANKED, topK) : candidates;
+        int reranked = filtered ? candidates : Math.max(RERANKED, topK);
+        String bm25 = "e.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len::float8 / s.avglen))";
+        // Chunk ids come from this collection's postings; joining chunks on id alone keeps the planner on the
+        // primary key (a collection_id condition tempts it into scanning the collection when statistics are stale).
+        String ranked = filtered
+                ? "ranked AS (SELECT c.id, stage2.rank FROM stage2 JOIN chunks c ON c.id = stage2.chunk_id WHERE "
+                        + where.sql() + " ORDER BY stage2.rank DESC, c.id LIMIT ?)"
+                : "ranked AS (SELECT stage2.chunk_id AS id, stage2.rank FROM stage2 ORDER BY stage2.rank DESC, stage2.chunk_id LIMIT ?)";
         String sql = """
                 WITH s AS (SELECT greatest(chunk_count, 1)::float8 AS n,
                                   greatest(lexeme_total::float8 / greatest(chunk_count, 1), 1) AS avglen
@@ -213,16 +222,18 @@ public final class PgVectorStore implements ChunkStore {
                 p AS MATERIALIZED (SELECT p.chunk_id, p.lexeme, p.tf, p.len FROM postings p
                        WHERE p.collection_id = ? AND p.lexeme = ANY (ARRAY(SELECT e.lexeme FROM e WHERE e.essential))
                        LIMIT ?),
-                stage1 AS (SELECT p.chunk_id, sum(e.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / s.avglen))) AS rank
+                stage1 AS MATERIALIZED (SELECT p.chunk_id, sum(BM25) AS rank
                              FROM p JOIN e ON e.lexeme = p.lexeme CROSS JOIN s
                             GROUP BY p.chunk_id ORDER BY rank DESC, p.chunk_id LIMIT ?),
-                common AS (SELECT ('''' || replace(replace(e.lexeme, '\\', '\\\\'), '''', '''''') || '''')::tsquery AS tq, e.idf
-                             FROM e WHERE NOT e.essential),
-                ranked AS (SELECT c.id, stage1.rank + coalesce((SELECT sum(common.idf) FROM common WHERE c.tsv @@ common.tq), 0)
-                                  * 2.2 / (1 + 1.2 * (0.25 + 0.75 * length(c.tsv) / s.avglen)) AS rank
-                             FROM stage1 JOIN chunks c ON c.id = stage1.chunk_id CROSS JOIN s
-                            WHERE c.collection_id = ? AND\s""" + where.sql() + """
-                            ORDER BY rank DESC, c.id LIMIT ?),
+                common AS (SELECT p.chunk_id, sum(BM25) AS rank
+                             FROM postings p JOIN e ON e.lexeme = p.lexeme CROSS JOIN s
+                            WHERE p.collection_id = ? AND p.lexeme = ANY (ARRAY(SELECT e.lexeme FROM e WHERE NOT e.essential))
+                              AND p.chunk_id = ANY (ARRAY(SELECT stage1.chunk_id FROM stage1))
+                            GROUP BY p.chunk_id),
+                stage2 AS (SELECT stage1.chunk_id, stage1.rank + coalesce(common.rank, 0) AS rank
+                             FROM stage1 LEFT JOIN common ON common.chunk_id = stage1.chunk_id),
+                """.replace("BM25", bm25) + ranked + """
+                ,
                 nn AS (SELECT\s""" + HIT_COLUMNS + """
                        , ranked.rank FROM ranked JOIN chunks c ON c.id = ranked.id)
                 """ + SELECT_HITS + " ORDER BY nn.rank DESC, nn.id";
@@ -236,7 +247,9 @@ public final class PgVectorStore implements ChunkStore {
         params.add(candidates);
         params.add(reranked);
         params.add(id);
-        params.addAll(where.params());
+        if (filtered) {
+            params.addAll(where.params());
+        }
         params.add(topK);
         return tx.inTenant(tenant, SEARCH_SETTINGS,
                 jdbc -> jdbc.query(sql, (rs, n) -> new ScoredChunk(chunk(rs), rs.getDouble("rank")), params.toArray()));
