@@ -171,10 +171,94 @@ static inline void axpyv_f16_avx2(int hd, float a, const void *vv, float *out) {
     for (; d < hd; d++) out[d] += a * _cvtsh_ss(v[d]);
 }
 
+/* Sums of eight 8-lane vectors, each reduced exactly as hsum8 reduces it ((v0+v4)+(v1+v5)) + ((v2+v6)+(v3+v7)), in order. */
+static inline __m256 hsum8x8(const __m256 a[8]) {
+    __m256 x[4];
+    for (int i = 0; i < 4; i++)
+        x[i] = _mm256_add_ps(_mm256_permute2f128_ps(a[2 * i], a[2 * i + 1], 0x20), _mm256_permute2f128_ps(a[2 * i], a[2 * i + 1], 0x31));
+    const __m256 z = _mm256_hadd_ps(_mm256_hadd_ps(x[0], x[1]), _mm256_hadd_ps(x[2], x[3])); /* a0 a2 a4 a6 | a1 a3 a5 a7 */
+    return _mm256_permutevar8x32_ps(z, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+#define ATT_GROUP 8 /* positions per step of the f16 kernel below */
+
+/* attn_core over an F16 cache, eight positions at a time: eight dot products share one reduction (hsum8x8, the same
+ * sums as dotk_f16_avx2's hsum8) and each output slice is loaded and stored once per eight positions (the same fma
+ * chain by position). Bit-identical to attn_core with dotk_f16_avx2 / axpyv_f16_avx2; needs hd % 8 == 0, hd <= 256. */
+static void attn_f16_x8(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const uint16_t *k,
+                        const uint16_t *v, size_t stride, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride,
+                        float *out, size_t out_stride) {
+    float mx[nt * nh], inv[nt * nh];
+    const int n_pos = n_pos0 + nt - 1;
+    for (int i = 0; i < nt * nh; i++) mx[i] = -INFINITY;
+    const uint16_t *kr[ATT_GROUP];
+    for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
+        const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
+        for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = k + ((size_t)blocks[p / bs] * bs + p % bs) * stride; }
+        for (int t = p0 + np - 1 < n_pos0 ? 0 : p0 + np - n_pos0; t < nt; t++) { /* rows that see every position of the group */
+            for (int h = 0; h < nh; h++) {
+                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * hd;
+                float *sr = sc + r * sc_stride + p0;
+                if (np == ATT_GROUP) {
+                    __m256 acc[ATT_GROUP];
+                    for (int i = 0; i < ATT_GROUP; i++) acc[i] = _mm256_setzero_ps();
+                    for (int d = 0; d < hd; d += 8) {
+                        const __m256 qv = _mm256_loadu_ps(qh + d);
+                        for (int i = 0; i < ATT_GROUP; i++)
+                            acc[i] = _mm256_fmadd_ps(qv, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kr[i] + ko + d))), acc[i]);
+                    }
+                    const __m256 s8 = _mm256_mul_ps(hsum8x8(acc), _mm256_set1_ps(scale));
+                    _mm256_storeu_ps(sr, s8);
+                    for (int i = 0; i < ATT_GROUP; i++) mx[r] = sr[i] > mx[r] ? sr[i] : mx[r];
+                } else
+                    for (int i = 0; i < np; i++) { sr[i] = dotk_f16_avx2(hd, qh, kr[i] + ko) * scale; mx[r] = sr[i] > mx[r] ? sr[i] : mx[r]; }
+            }
+        }
+        /* rows that see only the first positions of the group (the tile's earliest rows at its end) */
+        for (int t = 0; t < nt && t < p0 + np - n_pos0; t++)
+            for (int h = 0; h < nh; h++) {
+                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * hd;
+                for (int i = 0; i < np && p0 + i < n_pos0 + t; i++) {
+                    const float s = dotk_f16_avx2(hd, qh, kr[i] + ko) * scale;
+                    sc[r * sc_stride + p0 + i] = s; mx[r] = s > mx[r] ? s : mx[r];
+                }
+            }
+    }
+    for (int t = 0; t < nt; t++)
+        for (int h = 0; h < nh; h++) {
+            const int r = t * nh + h;
+            float sum = 0, *sr = sc + r * sc_stride;
+            for (int p = 0; p < n_pos0 + t; p++) { sr[p] = expf(sr[p] - mx[r]); sum += sr[p]; }
+            inv[r] = 1.0f / sum;
+            for (int d = 0; d < hd; d++) out[t * out_stride + (size_t)h * hd + d] = 0;
+        }
+    const uint16_t *vr[ATT_GROUP];
+    for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
+        const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
+        for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = v + ((size_t)blocks[p / bs] * bs + p % bs) * stride; }
+        for (int t = p0 < n_pos0 ? 0 : p0 - n_pos0 + 1; t < nt; t++) {
+            const int ni = n_pos0 + t - p0 < np ? n_pos0 + t - p0 : np; /* positions of the group this row sees */
+            for (int h = 0; h < nh; h++) {
+                const int r = t * nh + h; const size_t vo = (size_t)(h / group) * hd;
+                float a[ATT_GROUP];
+                for (int i = 0; i < ni; i++) a[i] = sc[r * sc_stride + p0 + i] * inv[r];
+                float *oh = out + t * out_stride + (size_t)h * hd;
+                for (int d = 0; d < hd; d += 8) {
+                    __m256 o = _mm256_loadu_ps(oh + d);
+                    for (int i = 0; i < ni; i++) o = _mm256_fmadd_ps(_mm256_set1_ps(a[i]), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vr[i] + vo + d))), o);
+                    _mm256_storeu_ps(oh + d, o);
+                }
+            }
+        }
+    }
+}
+
 static void attn_avx2(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v,
                       int kv_es, size_t stride, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
                       size_t out_stride) {
-    if (kv_es == 2)
+    if (kv_es == 2 && hd % 8 == 0 && hd <= 256)
+        attn_f16_x8(hd, nh, group, nt, n_pos0, q, q_stride, k, v, stride, blocks, bs, scale, sc, sc_stride, out, out_stride);
+    else if (kv_es == 2)
         attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 2, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16_avx2, axpyv_f16_avx2);
     else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 4, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32);
 }
