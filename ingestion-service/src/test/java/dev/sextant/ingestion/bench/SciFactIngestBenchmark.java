@@ -51,7 +51,7 @@ import tools.jackson.databind.JsonNode;
  *   java -cp ingestion-service/target/test-classes:ingestion-service/target/classes:$(cat /tmp/ingestion-cp.txt) \
  *   dev.sextant.ingestion.bench.SciFactIngestBenchmark [--documents=N] [--inference=http://127.0.0.1:18081
  *   --retrieval=http://127.0.0.1:18082] [--threads=8] [--batch=32] [--concurrent-requests=2]
- *   [--dump-chunks=FILE [--dump-only=true]] [--pids=inference:PID,retrieval:PID]
+ *   [--dump-chunks=FILE [--dump-only=true]] [--pids=inference:PID,retrieval:PID] [--peer-chunks=N]
  * </pre>
  */
 public final class SciFactIngestBenchmark {
@@ -69,7 +69,7 @@ public final class SciFactIngestBenchmark {
                 options.put("documents", arg);
             } else {
                 throw new IllegalArgumentException("unknown argument '" + arg + "' (known: --documents=N, --inference=URL, "
-                        + "--retrieval=URL, --threads=N, --batch=N, --concurrent-requests=N, --dump-chunks=FILE, --dump-only=true, --pids=name:pid,...)");
+                        + "--retrieval=URL, --threads=N, --batch=N, --concurrent-requests=N, --dump-chunks=FILE, --dump-only=true, --pids=name:pid,..., --peer-chunks=N)");
             }
         }
         int limit = Integer.parseInt(options.getOrDefault("documents", String.valueOf(Integer.MAX_VALUE)));
@@ -218,7 +218,11 @@ public final class SciFactIngestBenchmark {
                     + "(postgres counts every backend on the machine, and is left out of the sum)%n", cpu, cpuTotal, cores * wall, cores);
             context.close();
 
-            // the peer: the same chunks, embedded alone in batches of 32, one request at a time
+            // the peer: the same chunks (or the first --peer-chunks of them), embedded alone in batches of 32, one
+            // request at a time
+            if (options.containsKey("peer-chunks")) {
+                texts = texts.subList(0, Math.min(texts.size(), Integer.parseInt(options.get("peer-chunks"))));
+            }
             long peerStart = System.nanoTime();
             if (real) {
                 Http direct = new Http(inference);
@@ -238,7 +242,8 @@ public final class SciFactIngestBenchmark {
             System.out.printf("peer (%s alone, same %d chunks, batch 32): %.1f s, %.2f chunks/s; parse+chunk alone %.1f s; "
                     + "load average: %s%n", real ? "inference-service /v1/embeddings" : "in-process embedder",
                     texts.size(), peer, texts.size() / peer, chunkOnly, loadAverage());
-            System.out.printf("ratio end-to-end / embedder-alone chunks/s: %.2f%n", (chunks / wall) / (texts.size() / peer));
+            System.out.printf("ratio end-to-end / embedder-alone chunks/s: %.2f%s%n", (chunks / wall) / (texts.size() / peer),
+                    options.containsKey("peer-chunks") ? " (peer on the first " + texts.size() + " chunks)" : "");
         }
         System.exit(0);
     }
