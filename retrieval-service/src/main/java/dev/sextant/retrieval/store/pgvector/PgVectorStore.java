@@ -190,8 +190,8 @@ public final class PgVectorStore implements ChunkStore {
      * (2,000 by default; always at least the rarest term, and terms until {@code topK} postings are in), read from
      * at most that many postings (or {@code topK} when larger). Stage 1 scores them by BM25 (k1 = 1.2, b = 0.75,
      * length = distinct lexemes) over those terms; stage 2 adds, for the best {@link #RERANKED} (all of them when a
-     * filter is given), the BM25 contribution of the query's other, common terms, probing their postings for just
-     * those chunks. Everything up to the final {@code topK} is read from the postings index alone (no chunk rows,
+     * filter is given), the BM25 contribution of the query's other, common terms, by one primary-key probe of
+     * postings per (chunk, common term) pair (not a scan of the common terms' long posting lists). Everything up to the final {@code topK} is read from the postings index alone (no chunk rows,
      * no tsvector). A chunk holding only common terms is not ranked: with IDF weights it ranks below those holding
      * a rare one, and skipping it keeps the cost independent of the collection's size.
      */
@@ -225,11 +225,10 @@ public final class PgVectorStore implements ChunkStore {
                 stage1 AS MATERIALIZED (SELECT p.chunk_id, sum(BM25) AS rank
                              FROM p JOIN e ON e.lexeme = p.lexeme CROSS JOIN s
                             GROUP BY p.chunk_id ORDER BY rank DESC, p.chunk_id LIMIT ?),
-                common AS (SELECT p.chunk_id, sum(BM25) AS rank
-                             FROM postings p JOIN e ON e.lexeme = p.lexeme CROSS JOIN s
-                            WHERE p.collection_id = ? AND p.lexeme = ANY (ARRAY(SELECT e.lexeme FROM e WHERE NOT e.essential))
-                              AND p.chunk_id = ANY (ARRAY(SELECT stage1.chunk_id FROM stage1))
-                            GROUP BY p.chunk_id),
+                pairs AS MATERIALIZED (SELECT stage1.chunk_id, e.lexeme, e.idf FROM stage1 CROSS JOIN e WHERE NOT e.essential),
+                common AS (SELECT e.chunk_id, sum(BM25) AS rank
+                             FROM pairs e JOIN postings p ON p.collection_id = ? AND p.lexeme = e.lexeme AND p.chunk_id = e.chunk_id
+                            CROSS JOIN s GROUP BY e.chunk_id),
                 stage2 AS (SELECT stage1.chunk_id, stage1.rank + coalesce(common.rank, 0) AS rank
                              FROM stage1 LEFT JOIN common ON common.chunk_id = stage1.chunk_id),
                 """.replace("BM25", bm25) + ranked + """
