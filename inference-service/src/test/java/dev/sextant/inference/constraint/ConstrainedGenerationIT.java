@@ -111,6 +111,30 @@ class ConstrainedGenerationIT {
         }
     }
 
+    /** structured-output-service's /v1/extract over this real engine: data that validates, usage counted. */
+    @Test
+    void extractionThroughStructuredOutputReturnsValidatedData() throws Exception {
+        String schema = """
+                {"type": "object", "properties": {"name": {"type": "string", "maxLength": 10},
+                 "age": {"type": "integer", "minimum": 0, "maximum": 99}, "pet": {"enum": ["cat", "dog", "bird"]}},
+                 "required": ["name", "age", "pet"], "additionalProperties": false}""";
+        for (int seed = 1; seed <= 2; seed++) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(compilerUrl() + "/v1/extract"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("""
+                            {"model": "stories260K", "schema": %s, "text": "Lily was a little girl. She was five and had a cat.",
+                             "max_tokens": 80, "temperature": 1.0, "seed": %d}""".formatted(schema, seed))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            JsonNode body = JSON.readTree(response.body());
+            JsonNode data = body.get("data");
+            assertThat(data.get("name").asString().length()).isLessThanOrEqualTo(10);
+            assertThat(data.get("age").asInt()).isBetween(0, 99);
+            assertThat(data.get("pet").asString()).isIn("cat", "dog", "bird");
+            assertThat(data.size()).isEqualTo(3);
+            assertThat(body.at("/usage/completion_tokens").asInt()).isPositive();
+        }
+    }
+
     @Test
     void guidedChoiceAnswersOneOfTheChoices() throws Exception {
         HttpResponse<String> response = post("/v1/completions", """
