@@ -42,7 +42,7 @@ public class AccessLogWebFilter implements WebFilter {
     }
 
     private static void write(ServerWebExchange exchange, long start, String signal) {
-        double millis = (System.nanoTime() - start) / 1e6;
+        double millis = Math.round((System.nanoTime() - start) / 1e4) / 100.0;
         GatewayPrincipal principal = exchange.getAttribute(IdentityFilter.PRINCIPAL_ATTRIBUTE);
         Route route = exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
         HttpStatusCode status = exchange.getResponse().getStatusCode();
@@ -59,10 +59,10 @@ public class AccessLogWebFilter implements WebFilter {
                 .addKeyValue("method", exchange.getRequest().getMethod().name())
                 .addKeyValue("path", path)
                 .addKeyValue("status", code)
-                .addKeyValue("latencyMs", Math.round(millis * 100) / 100.0)
+                .addKeyValue("latencyMs", millis)
                 .addKeyValue("tokens", (Object) tokens)
                 .log("{} {} {} tenant={} route={} {}ms tokens={}{}", exchange.getRequest().getMethod(), path, code,
-                        tenant, routeId, String.format("%.2f", millis), tokens == null ? "-" : tokens,
+                        tenant, routeId, millis, tokens == null ? "-" : tokens,
                         "onComplete".equals(signal) ? "" : " (" + signal + ")");
     }
 }
