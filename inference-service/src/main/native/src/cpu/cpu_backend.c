@@ -30,7 +30,8 @@ typedef struct cpu_ctx {
     float *hb;         /* (n_batch, n_ff) gate, then SwiGLU output */
     float *hb2;        /* (n_batch, n_ff) up */
     float *out_x;      /* (n_out, dim) final-normed output rows */
-    float *scores;     /* (n_threads, ATT_TILE, n_head, max_seq_len) attention scores */
+    float *scores;     /* (n_threads, att_tile, n_head, max_seq_len) attention scores */
+    int att_tile;
     int *tiles;        /* (n_batch + 1) attention tile starts */
     void *act[ACT_KINDS];   /* (n_batch, act row bytes) activations converted for quantized weights */
     int act_ready[ACT_KINDS];
@@ -159,8 +160,10 @@ static void rope(float *v, int n_heads, int head_dim, int pos, const float *inv_
 
 /* ---- attention over the paged cache ---- */
 
-/* Query rows per attention tile: consecutive rows of one sequence (a prefill chunk) share each cache row read. */
+/* Query rows per attention tile: consecutive rows of one sequence (a prefill chunk) share each cache row read. At most
+ * ATT_TILE, fewer where a tile's scores (rows x heads x longest sequence) would pass ATT_SCORES_BYTES per thread. */
 #define ATT_TILE 8
+#define ATT_SCORES_BYTES (4u << 20)
 
 typedef struct att_job {
     sx_context *ctx; cpu_ctx *c; const sx_batch *batch; int layer; int n_tasks; int kv_per_task; int tasks_per_tile;
@@ -177,7 +180,7 @@ static void att_task(void *arg, int ith, int nth) {
     const int max_len = ctx->max_blocks_per_seq * bs;
     const float scale = 1.0f / sqrtf((float)hd);
     const sx_kernels *kern = sx_kernels_get();
-    float *sc = c->scores + (size_t)ith * ATT_TILE * n_head * max_len;
+    float *sc = c->scores + (size_t)ith * c->att_tile * n_head * max_len;
     const size_t layer_off = (size_t)j->layer * c->n_cells * kv_dim;
     for (;;) {
         int t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
@@ -263,7 +266,7 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
          * to have two, but whole tiles where there are that many tiles. */
         int n_tiles = 0;
         for (int b = 0; b < n; b++)
-            if (b == 0 || batch->seq_id[b] != batch->seq_id[b - 1] || batch->pos[b] != batch->pos[b - 1] + 1 || b - c->tiles[n_tiles - 1] == ATT_TILE)
+            if (b == 0 || batch->seq_id[b] != batch->seq_id[b - 1] || batch->pos[b] != batch->pos[b - 1] + 1 || b - c->tiles[n_tiles - 1] == c->att_tile)
                 c->tiles[n_tiles++] = b;
         c->tiles[n_tiles] = n;
         const int nth2 = 2 * c->n_threads;
@@ -372,7 +375,9 @@ static sx_status cpu_context_init(sx_context *ctx) {
     c->hb = malloc(sizeof(float) * nb * (ff > dim ? ff : dim));
     c->hb2 = malloc(sizeof(float) * nb * ff);
     c->out_x = malloc(sizeof(float) * (size_t)ctx->params.n_out_max * dim);
-    c->scores = malloc(sizeof(float) * (size_t)c->n_threads * ATT_TILE * hp->n_head * max_len);
+    const size_t per_row = sizeof(float) * hp->n_head * max_len;
+    c->att_tile = per_row * ATT_TILE <= ATT_SCORES_BYTES ? ATT_TILE : (int)(ATT_SCORES_BYTES / per_row) > 1 ? (int)(ATT_SCORES_BYTES / per_row) : 1;
+    c->scores = malloc(per_row * (size_t)c->n_threads * c->att_tile);
     c->tiles = malloc(sizeof(int) * (nb + 1));
     c->act[ACT_Q8_0] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0));
     c->act[ACT_Q8_K] = malloc(nb * (kmax / QK_K + 1) * sizeof(block_q8_K));
