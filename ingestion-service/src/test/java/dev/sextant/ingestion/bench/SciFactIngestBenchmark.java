@@ -50,7 +50,7 @@ import tools.jackson.databind.JsonNode;
  * SEXTANT_TEST_DB_USER=sextant SEXTANT_TEST_DB_PASSWORD=sextant flock /tmp/sextant-bench.lock \
  *   java -cp ingestion-service/target/test-classes:ingestion-service/target/classes:$(cat /tmp/ingestion-cp.txt) \
  *   dev.sextant.ingestion.bench.SciFactIngestBenchmark [--documents=N] [--inference=http://127.0.0.1:18081
- *   --retrieval=http://127.0.0.1:18082] [--threads=8] [--batch=32] [--concurrent-requests=2]
+ *   --retrieval=http://127.0.0.1:18082] [--threads=32] [--batch=32] [--concurrent-requests=2]
  *   [--dump-chunks=FILE [--dump-only=true]] [--pids=inference:PID,retrieval:PID] [--peer-chunks=N]
  * </pre>
  */
@@ -79,7 +79,7 @@ public final class SciFactIngestBenchmark {
             throw new IllegalArgumentException("give both --inference and --retrieval, or neither");
         }
         boolean real = inferenceUrl != null;
-        String workers = options.getOrDefault("threads", "8");
+        String workers = options.getOrDefault("threads", "32"); // application.yml's default
         String batch = options.getOrDefault("batch", "32");
         String inFlight = options.getOrDefault("concurrent-requests", "2");
         int cores = Runtime.getRuntime().availableProcessors();
