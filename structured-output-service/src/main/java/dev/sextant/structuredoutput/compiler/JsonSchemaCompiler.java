@@ -24,6 +24,9 @@ import dk.brics.automaton.Automaton;
 import dk.brics.automaton.BasicAutomata;
 import dk.brics.automaton.BasicOperations;
 import dk.brics.automaton.RegExp;
+import dk.brics.automaton.State;
+import dk.brics.automaton.StatePair;
+import dk.brics.automaton.Transition;
 
 /**
  * JSON Schema (draft 2020-12 and draft 7) to a byte-level grammar. Non-recursive schemas become one DFA;
@@ -75,6 +78,16 @@ public final class JsonSchemaCompiler {
     private final Set<String> postValidated = new TreeSet<>();
     private JsonNode root;
     private int anyRule = -1;
+    /**
+     * Rules made for object member values and array items (not recursive): the parent calls them instead of
+     * inlining a copy, so that a large value is minimized once, not once more per enclosing member or per repeated
+     * item. Kept here so that an intersection (allOf that cannot be merged, enum with keywords) can inline them
+     * back and stay exact.
+     */
+    private final Map<Integer, Automaton> valueRules = new HashMap<>();
+
+    /** Values with more states than this become rules of their own (see {@link #valueRules}). */
+    static final int VALUE_RULE_STATES = 24;
     private Automaton jsonChar;
 
     public JsonSchemaCompiler(Draft draft, Whitespace whitespace, CompileBudget budget) {
@@ -328,10 +341,77 @@ public final class JsonSchemaCompiler {
         if (y.any) {
             return x;
         }
-        budget.checkEstimate((long) x.automaton.getNumberOfStates() * y.automaton.getNumberOfStates() / 100, "an intersection (allOf, enum with keywords)");
-        Automaton a = x.automaton.intersection(y.automaton);
+        Automaton xa = inlineValueRules(x.automaton);
+        Automaton ya = inlineValueRules(y.automaton);
+        budget.checkEstimate((long) xa.getNumberOfStates() * ya.getNumberOfStates() / 100, "an intersection (allOf, enum with keywords)");
+        Automaton a = xa.intersection(ya);
         a.minimize();
         return new Lang(budget.check(a), false);
+    }
+
+    /**
+     * A member value or array item: a rule of its own when it is large (see {@link #valueRules}), else the
+     * automaton itself. Empty languages stay inline so that emptiness is still seen by the parent.
+     */
+    private Automaton valueOf(Lang l) {
+        Automaton a = l.toAutomaton(this);
+        if (l.any || a.getNumberOfStates() <= VALUE_RULE_STATES || a.isEmpty()) {
+            return a;
+        }
+        int r = rules.add(a);
+        valueRules.put(r, a);
+        return Utf8Automata.call(r);
+    }
+
+    /** {@code a} with every call of a {@link #valueRules value rule} replaced by that rule's language (recursively). */
+    private Automaton inlineValueRules(Automaton a) {
+        if (valueRules.isEmpty() || !callsValueRule(a)) {
+            return a;
+        }
+        budget.checkTime();
+        Automaton out = a.clone();
+        List<StatePair> epsilons = new ArrayList<>();
+        for (State s : out.getStates()) {
+            List<Transition> calls = s.getTransitions().stream().filter(t -> t.getMax() >= Utf8Automata.CALL_BASE).toList();
+            for (Transition t : calls) {
+                s.getTransitions().remove(t);
+                int lo = t.getMin();
+                if (lo < Utf8Automata.CALL_BASE) {
+                    s.addTransition(new Transition((char) lo, (char) (Utf8Automata.CALL_BASE - 1), t.getDest()));
+                    lo = Utf8Automata.CALL_BASE;
+                }
+                for (int c = lo; c <= t.getMax(); c++) {
+                    Automaton body = valueRules.get(c - Utf8Automata.CALL_BASE);
+                    if (body == null) {
+                        s.addTransition(new Transition((char) c, t.getDest()));
+                        continue;
+                    }
+                    Automaton copy = inlineValueRules(body).clone();
+                    Set<State> finals = copy.getAcceptStates();
+                    epsilons.add(new StatePair(s, copy.getInitialState()));
+                    for (State f : finals) {
+                        f.setAccept(false);
+                        epsilons.add(new StatePair(f, t.getDest()));
+                    }
+                }
+            }
+        }
+        out.addEpsilons(epsilons);
+        out.minimize();
+        return budget.check(out);
+    }
+
+    private boolean callsValueRule(Automaton a) {
+        for (State s : a.getStates()) {
+            for (Transition t : s.getTransitions()) {
+                for (int c = Math.max(t.getMin(), Utf8Automata.CALL_BASE); c <= t.getMax(); c++) {
+                    if (valueRules.containsKey(c - Utf8Automata.CALL_BASE)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     private static Automaton minimal(Automaton a) {
@@ -427,11 +507,14 @@ public final class JsonSchemaCompiler {
                 default -> throw new IllegalStateException(t);
             });
         }
-        Automaton a = minimal(BasicOperations.union(parts));
+        // string, array and object automata come back minimal: a single one needs no union and no new minimization
+        Automaton a = parts.size() == 1 && Set.of("string", "array", "object").contains(types.iterator().next()) ? parts.get(0)
+                : minimal(BasicOperations.union(parts));
         budget.check(a);
         if (enumLang == null) {
             return new Lang(a, false);
         }
+        a = inlineValueRules(a);
         if (containsCalls(a)) {
             postValidated.add(node.has("enum") ? "enum" : "const");
             return enumLang;
@@ -644,12 +727,13 @@ public final class JsonSchemaCompiler {
         Automaton body;
         if (max >= 0) {
             budget.checkEstimate((long) max * jsonChar().getNumberOfStates(), "maxLength " + max);
-            body = min > max ? BasicAutomata.makeEmpty() : jsonChar().repeat(min, max);
+            body = min > max ? BasicAutomata.makeEmpty()
+                    : SharedAutomata.get(List.of("chars", min, max), () -> minimal(chain(JSON_CHAR, min, max)));
         } else {
             budget.checkEstimate((long) min * jsonChar().getNumberOfStates(), "minLength " + min);
-            body = jsonChar().repeat(min);
+            body = SharedAutomata.get(List.of("chars", min), () -> minimal(JSON_CHAR.repeat(min)));
         }
-        body = budget.check(minimal(body));
+        budget.check(body);
         if (node.has("pattern")) {
             EcmaRegex.Compiled p = EcmaRegex.compile(node.get("pattern").asText(), "pattern", ptr + "/pattern");
             body = budget.check(minimal(body.intersection(budget.check(Utf8Automata.toBytes(p.search(), true)))));
@@ -667,8 +751,78 @@ public final class JsonSchemaCompiler {
                 postValidated.add("format");
             }
         }
-        Automaton q = Utf8Automata.bytes("\"");
-        return minimal(q.concatenate(body).concatenate(q));
+        return quoted(body);
+    }
+
+    /**
+     * {@code "body"} for a DFA {@code body}: built directly (a new start with '"' into the body, '"' from each
+     * accepting state to a new end), which stays a DFA, and minimal when the body was, as long as no accepting state
+     * reads '"' itself (a JSON string body never does); otherwise concatenated and minimized.
+     */
+    private static Automaton quoted(Automaton body) {
+        Automaton b = body.clone();
+        if (!b.isDeterministic() || b.getAcceptStates().stream().anyMatch(f -> f.step('"') != null)) {
+            Automaton q = Utf8Automata.bytes("\"");
+            return minimal(q.concatenate(body).concatenate(q));
+        }
+        State start = new State();
+        State end = new State();
+        end.setAccept(true);
+        start.addTransition(new Transition('"', b.getInitialState()));
+        for (State f : b.getAcceptStates()) {
+            f.setAccept(false);
+            f.addTransition(new Transition('"', end));
+        }
+        Automaton a = new Automaton();
+        a.setInitialState(start);
+        a.setDeterministic(true);
+        a.removeDeadTransitions();
+        return a;
+    }
+
+    /**
+     * {@code unit{min,max}} built directly as a DFA (copy i's accepting states merged into copy i+1's start), where
+     * brics' {@code repeat(min, max)} builds an NFA whose determinization dominated bounded-string compiles. Falls
+     * back to {@code repeat} unless the unit is deterministic, its start has no incoming edge and its accepting
+     * states no outgoing edge (true of one JSON character).
+     */
+    static Automaton chain(Automaton unit, int min, int max) {
+        Automaton u = unit.clone();
+        u.determinize();
+        State init = u.getInitialState();
+        boolean simple = !init.isAccept();
+        for (State s : u.getStates()) {
+            simple &= !(s.isAccept() && !s.getTransitions().isEmpty());
+            for (Transition t : s.getTransitions()) {
+                simple &= t.getDest() != init;
+            }
+        }
+        if (!simple) {
+            return unit.repeat(min, max);
+        }
+        State[] joints = new State[max + 1];
+        for (int i = 0; i <= max; i++) {
+            joints[i] = new State();
+            joints[i].setAccept(i >= min);
+        }
+        for (int i = 0; i < max; i++) {
+            Map<State, State> copy = new HashMap<>();
+            copy.put(init, joints[i]);
+            for (State s : u.getStates()) {
+                if (s != init) {
+                    copy.put(s, s.isAccept() ? joints[i + 1] : new State());
+                }
+            }
+            for (State s : u.getStates()) {
+                for (Transition t : s.getTransitions()) {
+                    copy.get(s).addTransition(new Transition(t.getMin(), t.getMax(), copy.get(t.getDest())));
+                }
+            }
+        }
+        Automaton a = new Automaton();
+        a.setInitialState(joints[0]);
+        a.setDeterministic(true);
+        return a;
     }
 
     private int intKeyword(JsonNode node, String k, String ptr, int fallback) {
@@ -705,7 +859,7 @@ public final class JsonSchemaCompiler {
         }
         if (prefixNode != null) {
             for (int i = 0; i < prefixNode.size(); i++) {
-                prefix.add(compile(prefixNode.get(i), ptr + "/" + prefixKey + "/" + i).toAutomaton(this));
+                prefix.add(valueOf(compile(prefixNode.get(i), ptr + "/" + prefixKey + "/" + i)));
             }
             enforced.add(prefixKey);
         }
@@ -721,7 +875,7 @@ public final class JsonSchemaCompiler {
         }
         int min = intKeyword(node, "minItems", ptr, 0);
         int max = intKeyword(node, "maxItems", ptr, -1);
-        Automaton restA = rest.toAutomaton(this);
+        Automaton restA = valueOf(rest);
         Automaton sep = ws.concatenate(Utf8Automata.bytes(",")).concatenate(ws);
         List<Automaton> alts = new ArrayList<>();
         int k = prefix.size();
@@ -796,8 +950,7 @@ public final class JsonSchemaCompiler {
                 throw new IllegalStateException(e);
             }
             declaredKeys = declaredKeys.union(key);
-            Lang v = compile(props.get(name), ptr + "/properties/" + escape(name));
-            Automaton va = v.toAutomaton(this);
+            Automaton va = valueOf(compile(props.get(name), ptr + "/properties/" + escape(name)));
             members.add(key.concatenate(colon).concatenate(va));
         }
         // additional members
@@ -805,7 +958,7 @@ public final class JsonSchemaCompiler {
         JsonNode ap = node.get("additionalProperties");
         if (ap == null || !(ap.isBoolean() && !ap.booleanValue())) {
             Lang v = ap == null ? Lang.ANY : compile(ap, ptr + "/additionalProperties");
-            Automaton va = v.toAutomaton(this);
+            Automaton va = valueOf(v);
             if (v.any || !va.isEmpty()) {
                 Automaton keys = minimal(string().minus(declaredKeys));
                 extraMember = keys.concatenate(colon).concatenate(va);
