@@ -5,6 +5,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.function.Supplier;
 
 import dev.sextant.retrieval.store.ScoredChunk;
 
@@ -16,6 +19,38 @@ import dev.sextant.retrieval.store.ScoredChunk;
 public final class ReciprocalRankFusion {
 
     private ReciprocalRankFusion() {
+    }
+
+    /**
+     * Runs the lexical leg on a virtual thread while the caller runs the dense one (which may first embed the query),
+     * then fuses: a hybrid query costs the slower leg, not the sum. Each leg is a separate store call on its own
+     * pooled connection; an exception of either leg is rethrown as it was thrown.
+     */
+    public static List<Hit> fuseConcurrently(Supplier<List<ScoredChunk>> dense, Supplier<List<ScoredChunk>> lexical, int k, int topK) {
+        FutureTask<List<ScoredChunk>> lexicalLeg = new FutureTask<>(lexical::get);
+        Thread.ofVirtual().name("hybrid-lexical").start(lexicalLeg);
+        List<ScoredChunk> denseHits;
+        try {
+            denseHits = dense.get();
+        } catch (RuntimeException | Error e) {
+            lexicalLeg.cancel(true);
+            throw e;
+        }
+        try {
+            return fuse(denseHits, lexicalLeg.get(), k, topK);
+        } catch (InterruptedException e) {
+            lexicalLeg.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the lexical leg", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     public static List<Hit> fuse(List<ScoredChunk> dense, List<ScoredChunk> lexical, int k, int topK) {

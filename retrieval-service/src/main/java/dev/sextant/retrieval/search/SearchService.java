@@ -41,9 +41,9 @@ public class SearchService {
                     .map(h -> new Hit(h.chunk(), h.score(), null, h.score())).toList();
             case HYBRID -> {
                 int candidates = Math.max(topK, settings.hybridCandidates());
-                List<ScoredChunk> dense = store.dense(tenant, collection, embed(collection, query), candidates, filter, Math.max(ef, candidates));
-                List<ScoredChunk> lexical = store.lexical(tenant, collection, query, candidates, filter);
-                yield ReciprocalRankFusion.fuse(dense, lexical, settings.rrfK(), topK);
+                yield ReciprocalRankFusion.fuseConcurrently(
+                        () -> store.dense(tenant, collection, embed(collection, query), candidates, filter, Math.max(ef, candidates)),
+                        () -> store.lexical(tenant, collection, query, candidates, filter), settings.rrfK(), topK);
             }
         };
     }

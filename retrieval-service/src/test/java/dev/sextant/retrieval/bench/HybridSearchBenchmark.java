@@ -214,9 +214,9 @@ public final class HybridSearchBenchmark {
     }
 
     private static List<Hit> hybrid(ChunkStore store, CollectionInfo c, float[] v, String text, int efSearch) {
-        List<ScoredChunk> dense = store.dense(TENANT, c, v, CANDIDATES, Filter.NONE, Math.max(efSearch, CANDIDATES));
-        List<ScoredChunk> lexical = store.lexical(TENANT, c, text, CANDIDATES, Filter.NONE);
-        return ReciprocalRankFusion.fuse(dense, lexical, 60, 10);
+        // as SearchService does: the two legs at once
+        return ReciprocalRankFusion.fuseConcurrently(() -> store.dense(TENANT, c, v, CANDIDATES, Filter.NONE, Math.max(efSearch, CANDIDATES)),
+                () -> store.lexical(TENANT, c, text, CANDIDATES, Filter.NONE), 60, 10);
     }
 
     private static String key(Hit h) {
