@@ -224,14 +224,7 @@ static void attn_f16_x8(int hd, int nh, int group, int nt, int n_pos0, const flo
                 }
             }
     }
-    for (int t = 0; t < nt; t++)
-        for (int h = 0; h < nh; h++) {
-            const int r = t * nh + h;
-            float sum = 0, *sr = sc + r * sc_stride;
-            for (int p = 0; p < n_pos0 + t; p++) { sr[p] = expf(sr[p] - mx[r]); sum += sr[p]; }
-            inv[r] = 1.0f / sum;
-            for (int d = 0; d < hd; d++) out[t * out_stride + (size_t)h * hd + d] = 0;
-        }
+    attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride);
     const uint16_t *vr[ATT_GROUP];
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;

@@ -126,6 +126,20 @@ SX_INLINE void quant_q8_K_body(const float *x, void *y, int n) {
     }
 }
 
+/* The softmax step of attention: scores of row t, head h (nt * nh rows of sc_stride) become exp(s - max), their
+ * sum's inverse goes to inv, and the output slices are zeroed for the value pass. */
+SX_INLINE void attn_softmax(int hd, int nh, int nt, int n_pos0, float *sc, size_t sc_stride, const float *mx, float *inv,
+                            float *out, size_t out_stride) {
+    for (int t = 0; t < nt; t++)
+        for (int h = 0; h < nh; h++) {
+            const int r = t * nh + h;
+            float sum = 0, *sr = sc + r * sc_stride;
+            for (int p = 0; p < n_pos0 + t; p++) { sr[p] = expf(sr[p] - mx[r]); sum += sr[p]; }
+            inv[r] = 1.0f / sum;
+            for (int d = 0; d < hd; d++) out[t * out_stride + (size_t)h * hd + d] = 0;
+        }
+}
+
 /* Softmax attention of nt query rows of one sequence at consecutive positions (row t attends to positions
  * 0..n_pos0 + t - 1), nh consecutive query heads each (q and out: rows q_stride / out_stride floats apart, heads hd
  * floats apart), over a paged cache of es-byte elements: k and v point at the slice of cell 0 of the first KV head,
@@ -154,14 +168,7 @@ SX_INLINE void attn_core(int hd, int nh, int group, int nt, int n_pos0, const fl
                 }
         }
     }
-    for (int t = 0; t < nt; t++)
-        for (int h = 0; h < nh; h++) {
-            const int r = t * nh + h;
-            float sum = 0, *sr = sc + r * sc_stride;
-            for (int p = 0; p < n_pos0 + t; p++) { sr[p] = expf(sr[p] - mx[r]); sum += sr[p]; }
-            inv[r] = 1.0f / sum;
-            for (int d = 0; d < hd; d++) out[t * out_stride + (size_t)h * hd + d] = 0;
-        }
+    attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride);
     for (int b = 0, p = 0; p < n_pos; b++) {
         const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {
