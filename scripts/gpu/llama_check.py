@@ -60,6 +60,7 @@ def main():
     ap.add_argument('--small', action='store_true', help='a 4-layer 512-dim model (quick local try)')
     ap.add_argument('--steps', type=int, default=256)
     ap.add_argument('--hf-tokens', type=int, default=64)
+    ap.add_argument('--gguf-only', action='store_true', help='write /tmp/sextant-llama-bf16.gguf and stop (kernel work)')
     args = ap.parse_args()
     import transformers
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -120,6 +121,8 @@ def main():
     write_gguf(gguf, meta, tensors)
     del tensors
     log(f'gguf: {gguf}, {os.path.getsize(gguf) / 1e9:.2f} GB, written in {time.time() - t0:.1f} s')
+    if args.gguf_only:
+        return 0
     report = {'model': {'params': n_params, 'hidden': H, 'layers': L, 'heads': nh, 'kv_heads': nkv,
                         'ffn': dims['intermediate_size'], 'vocab': 32000, 'dtype': 'bf16'},
               'device': torch.cuda.get_device_name(0)}

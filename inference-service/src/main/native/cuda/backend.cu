@@ -15,6 +15,7 @@
 #include "rope.cuh"
 #include "swiglu.cuh"
 #include "attention.cuh"
+#include "decode1.cuh"
 #include "get_rows.cuh"
 #include "sample.cuh"
 #include "cublas_dl.cuh"
@@ -57,11 +58,15 @@ typedef struct cu_model {
     cu_mat emb, out;
     float *out_norm, *inv_freq;
     int blas_type;         /* common float dtype of all layer matrices, or -1 */
+    int d1_type;           /* dtype of every layer matrix when the whole-step decode kernel can run them, or -1 */
+    sx_d1_layer *d1_layers; /* device: its per-layer table */
 } cu_model;
 
 #define SX_MAX_GRAPHS 24
 typedef struct cu_graph { int n, n_out, n_split; cudaGraphExec_t exec; int seen; } cu_graph;
 
+enum { PF_EMBED, PF_QKV, PF_ATTN, PF_O, PF_FFN_UP, PF_DOWN, PF_OUT, PF_COPY, PF_LAYERS, PF_N };
+static const char *pf_name[PF_N] = { "embed", "qkv(+norm,rope,kv)", "attention", "o(+resid)", "gate|up(+norm,swiglu)", "down(+resid)", "output(norm,lm_head)", "logits to host", "all layers (whole-step kernel)" };
 typedef struct cu_ctx {
     cudaStream_t st;
     sx_cublas_handle blas;
@@ -76,16 +81,16 @@ typedef struct cu_ctx {
     int max_ctx;           /* positions per sequence */
     cu_graph graphs[SX_MAX_GRAPHS];
     int use_graphs, use_pdl, mv_persistent;
+    int use_d1;            /* single-token steps through the whole-step kernel (decode1.cu) */
+    unsigned *d1_bar;      /* its barrier words */
     int logits_pinned;     /* ctx->logits registered with cudaHostRegister */
     uint32_t *d_masks; sx_sample_params *d_sparams; int32_t *d_sampled; /* device sampling scratch (n_out_max rows) */
     /* SEXTANT_CUDA_PROFILE=1: eager steps with events between the parts of a step, summed per part */
     int prof, nev;
     cudaEvent_t ev[512]; int evl[512];
-    double prof_ms[8]; long prof_steps;
+    double prof_ms[PF_N]; long prof_steps;
 } cu_ctx;
 
-enum { PF_EMBED, PF_QKV, PF_ATTN, PF_O, PF_FFN_UP, PF_DOWN, PF_OUT, PF_COPY };
-static const char *pf_name[8] = { "embed", "qkv(+norm,rope,kv)", "attention", "o(+resid)", "gate|up(+norm,swiglu)", "down(+resid)", "output(norm,lm_head)", "logits to host" };
 static void prof_mark(cu_ctx *c, int label) { if (c->prof && c->nev < 512) { cudaEventRecord(c->ev[c->nev], c->st); c->evl[c->nev++] = label; } }
 
 static size_t al(size_t v) { return (v + 255) & ~(size_t)255; }
@@ -159,7 +164,7 @@ static sx_status cu_model_init(sx_model *model, int device) {
             return cu_err(SX_ERR_UNSUPPORTED, "%s: tensor '%s': F32 rows of %lld elements (the cuda backend needs a multiple of 4)", model->path, t->name, (long long)t->ne[0]);
         total += al(t->nbytes) + al((size_t)t->ne[0] * 4 * 2);
     }
-    total += al(sizeof(float) * hp->head_dim) + (size_t)hp->n_layer * 4 * 256 + (1 << 20);
+    total += al(sizeof(float) * hp->head_dim) + (size_t)hp->n_layer * 4 * 256 + al(sizeof(sx_d1_layer) * (size_t)hp->n_layer) + (1 << 20);
     cu_model *cm = (cu_model *)calloc(1, sizeof *cm);
     if (!cm) return cu_err(SX_ERR_NO_MEMORY, "cuda: host out of memory");
     cm->device = device;
@@ -206,6 +211,30 @@ static sx_status cu_model_init(sx_model *model, int device) {
         }
     }
     cm->blas_type = blas_type < 0 ? -1 : blas_type;
+    /* the whole-step decode kernel: every layer matrix in one dtype it reads, q|k|v and gate|up stacked */
+    cm->d1_type = -1;
+    {
+        const int t0 = cm->L[0].qkv_fused ? cm->L[0].qkv.type : -1;
+        int ok = t0 >= 0 && sx_decode1_supported(t0) && hp->head_dim <= 256 && hp->n_embd % 4 == 0 && hp->n_ff % 4 == 0;
+        for (int l = 0; ok && l < hp->n_layer; l++) {
+            const cu_layer *C = &cm->L[l];
+            ok = C->qkv_fused && C->gu_fused && C->qkv.type == t0 && C->o.type == t0 && C->gu.type == t0 && C->down.type == t0;
+        }
+        if (ok) {
+            sx_d1_layer *h = (sx_d1_layer *)calloc((size_t)hp->n_layer, sizeof *h);
+            if (!h) { cu_model_free(model); return cu_err(SX_ERR_NO_MEMORY, "cuda: host out of memory"); }
+            for (int l = 0; l < hp->n_layer; l++) {
+                const cu_layer *C = &cm->L[l];
+                h[l].qkv = C->qkv.d; h[l].o = C->o.d; h[l].gu = C->gu.d; h[l].down = C->down.d;
+                h[l].attn_norm = C->attn_norm; h[l].ffn_norm = C->ffn_norm; h[l].bqkv = C->bqkv;
+            }
+            cm->d1_layers = (sx_d1_layer *)pool_take(cm, sizeof(sx_d1_layer) * (size_t)hp->n_layer);
+            e = cudaMemcpy(cm->d1_layers, h, sizeof(sx_d1_layer) * (size_t)hp->n_layer, cudaMemcpyHostToDevice);
+            free(h);
+            if (e != cudaSuccess) { cu_model_free(model); return cu_err(SX_ERR_BACKEND, "cuda: upload: %s", cudaGetErrorString(e)); }
+            cm->d1_type = t0;
+        }
+    }
     TRY(upload_mat(cm, &cm->emb, model->tok_embd, NULL, NULL));
     if (model->output == model->tok_embd) cm->out = cm->emb;
     else TRY(upload_mat(cm, &cm->out, model->output, NULL, NULL));
@@ -266,6 +295,7 @@ static sx_status cu_context_init(sx_context *ctx) {
         rowb,                                                               /* xb */
         sizeof(int) * (size_t)c->n_in,
         sizeof(uint32_t) * (size_t)O * words, sizeof(sx_sample_params) * (size_t)O, sizeof(int32_t) * (size_t)O,
+        sizeof(unsigned) * (size_t)sx_decode1_bar_words(hp->n_head),      /* d1_bar */
     };
     const int ns = (int)(sizeof sizes / sizeof sizes[0]);
     size_t total = 0; for (int i = 0; i < ns; i++) total += al(sizes[i]);
@@ -279,7 +309,7 @@ static sx_status cu_context_init(sx_context *ctx) {
     void **ptrs[] = { (void **)&c->kc, (void **)&c->vc, (void **)&c->x, (void **)&c->xn, (void **)&c->qkv, (void **)&c->q,
                       (void **)&c->att, (void **)&c->gu, (void **)&c->h, (void **)&c->logits, (void **)&c->part_o,
                       (void **)&c->part_ml, (void **)&c->xb, (void **)&c->d_in, (void **)&c->d_masks, (void **)&c->d_sparams,
-                      (void **)&c->d_sampled };
+                      (void **)&c->d_sampled, (void **)&c->d1_bar };
     size_t off = 0;
     for (int i = 0; i < ns; i++) { *ptrs[i] = c->pool + off; off += al(sizes[i]); }
     CK(cudaMemset(c->pool, 0, total), "memset");
@@ -298,6 +328,10 @@ static sx_status cu_context_init(sx_context *ctx) {
     int major = 0; cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, cm->device);
     /* H200, 0.85B BF16, batch 1, with the resident-size matvec grids: 1059-1063 tok/s with PDL, 979 without */
     c->use_pdl = major >= 9 && !(pd && pd[0] == '0');
+    /* opt-in until it is faster: on an H200 (0.85B BF16, batch 1) its first version ran 761 tok/s against 1055 for the
+       per-op kernels in a CUDA graph, with identical greedy ids (scripts/gpu/kernel-lab.sh has the next experiments) */
+    const char *mk = getenv("SEXTANT_CUDA_MEGAKERNEL");
+    c->use_d1 = cm->d1_type >= 0 && mk && mk[0] == '1';
     if (pe && pe[0] == '1') { c->prof = 1; c->use_graphs = 0; for (int i = 0; i < 512; i++) cudaEventCreate(&c->ev[i]); }
     /* pinned logits: the per-step copy to the host runs at DMA speed */
     if (cudaHostRegister(ctx->logits, sizeof(float) * (size_t)O * hp->n_vocab, cudaHostRegisterDefault) == cudaSuccess) c->logits_pinned = 1;
@@ -310,6 +344,7 @@ static sx_status cu_context_init(sx_context *ctx) {
 typedef struct step {
     const sx_model *m; const cu_model *cm; cu_ctx *c;
     int n, n_out, n_split, blas;
+    int d1;                /* through the whole-step decode kernel */
     int *tok, *pos, *seq, *cells, *out_rows, *bt;
     int max_blocks, bs;
 } step;
@@ -360,6 +395,26 @@ static cudaError_t forward(const step *s) {
     const int n = s->n, ld = c->ld, dim = hp->n_embd, qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
     const int width = qd + 2 * kvd, nff = hp->n_ff, bt = cm->blas_type;
     cudaStream_t st = c->st;
+    if (s->d1) { /* one token: embed, every layer in one kernel, then the output rows */
+        CE(sx_get_rows(cm->emb.d, cm->emb.type, cm->emb.row_bytes, dim, s->tok, 1, c->x, st));
+        prof_mark(c, PF_EMBED);
+        sx_d1_args d;
+        memset(&d, 0, sizeof d);
+        d.layers = cm->d1_layers; d.n_layer = hp->n_layer; d.type = cm->d1_type;
+        d.rb_dim = sx_cu_row_bytes(d.type, dim); d.rb_q = sx_cu_row_bytes(d.type, qd); d.rb_ff = sx_cu_row_bytes(d.type, nff);
+        d.dim = dim; d.n_ff = nff; d.n_head = hp->n_head; d.n_head_kv = hp->n_head_kv; d.head_dim = hp->head_dim;
+        d.q_dim = qd; d.kv_dim = kvd; d.rope_neox = hp->rope_kind == SX_ROPE_NEOX;
+        d.eps = hp->norm_eps; d.scale = 1.f / sqrtf((float)hp->head_dim); d.inv_freq = cm->inv_freq;
+        d.kc = c->kc; d.vc = c->vc; d.layer_cells = c->layer_cells;
+        d.pos = s->pos; d.seq = s->seq; d.cell = s->cells; d.block_table = s->bt; d.max_blocks = s->max_blocks; d.block_size = s->bs;
+        d.x = c->x; d.q = c->q; d.att = c->att; d.h = c->h; d.part_o = c->part_o; d.part_ml = c->part_ml;
+        d.max_split = (c->max_ctx + SX_D1_CHUNK - 1) / SX_D1_CHUNK;
+        d.bar = c->d1_bar;
+        CE(sx_decode1(d, st));
+        prof_mark(c, PF_LAYERS);
+        if (s->n_out == 0) return cudaSuccess;
+        return mv(s, &cm->out, EP_STORE, c->x, ld, s->out_rows, c->logits, hp->n_vocab, cm->out_norm, NULL, 0, 1);
+    }
     CE(sx_get_rows(cm->emb.d, cm->emb.type, cm->emb.row_bytes, dim, s->tok, n, c->xn, st));
     /* the residual stream x has row stride ld; get_rows wrote dense rows into xn: spread them */
     CE(cudaMemcpy2DAsync(c->x, sizeof(float) * ld, c->xn, sizeof(float) * dim, sizeof(float) * dim, n, cudaMemcpyDeviceToDevice, st));
@@ -465,6 +520,8 @@ static sx_status cu_decode(sx_context *ctx, const sx_batch *batch) {
     const int chunk = sx_attn_chunk(n);
     s.n_split = (maxpos + chunk) / chunk;
     s.blas = cm->blas_type >= 0 && c->blas && n >= 16;
+    s.d1 = n == 1 && n_out <= 1 && c->use_d1;
+    if (s.d1) s.n_split = 0; /* the kernel splits attention itself: one graph serves every position */
     s.tok = c->d_in; s.pos = c->d_in + B; s.seq = c->d_in + 2 * B; s.cells = c->d_in + 3 * B; s.out_rows = c->d_in + 4 * B; s.bt = c->d_in + 4 * B + O;
     s.max_blocks = mb; s.bs = ctx->params.kv_block_size;
     cudaError_t e = cudaSuccess;
@@ -493,6 +550,18 @@ static sx_status cu_decode(sx_context *ctx, const sx_batch *batch) {
     prof_mark(c, PF_EMBED);
     if (g && g->exec) e = cudaGraphLaunch(g->exec, c->st);
     else e = forward(&s);
+    if (e != cudaSuccess && s.d1) { /* the whole-step kernel could not launch here (e.g. not all blocks fit): the per-op path from now on */
+        fprintf(stderr, "sextant cuda: whole-step decode kernel unavailable (%s); using per-op kernels\n", cudaGetErrorString(e));
+        cudaGetLastError();
+        c->use_d1 = 0; s.d1 = 0; s.n_split = (maxpos + chunk) / chunk;
+        for (int i = 0; i < SX_MAX_GRAPHS; i++) if (c->graphs[i].n == 1 && c->graphs[i].n_split == 0) {
+            if (c->graphs[i].exec) cudaGraphExecDestroy(c->graphs[i].exec);
+            memset(&c->graphs[i], 0, sizeof c->graphs[i]);
+        }
+        c->nev = 0;
+        prof_mark(c, PF_EMBED);
+        e = forward(&s);
+    }
     if (e != cudaSuccess) return cu_err(SX_ERR_BACKEND, "cuda: step of %d tokens failed: %s", n, cudaGetErrorString(e));
     prof_mark(c, PF_OUT);
     if (n_out > 0)
@@ -530,12 +599,18 @@ SX_CUDA_API int sx_cuda_profile_report(const sx_context *ctx, char *buf, int cap
     const cu_ctx *c = (const cu_ctx *)ctx->backend_state;
     int k = 0;
     if (!c || !c->prof || !c->prof_steps) return snprintf(buf, cap, "(no profile: set SEXTANT_CUDA_PROFILE=1)");
-    double tot = 0; for (int i = 0; i < 8; i++) tot += c->prof_ms[i];
-    for (int i = 0; i < 8 && k < cap; i++)
-        k += snprintf(buf + k, cap - k, "%s%s %.1f us (%.0f%%)", i ? ", " : "", pf_name[i], c->prof_ms[i] * 1e3 / c->prof_steps, 100 * c->prof_ms[i] / tot);
+    double tot = 0; for (int i = 0; i < PF_N; i++) tot += c->prof_ms[i];
+    for (int i = 0; i < PF_N && k < cap; i++)
+        if (c->prof_ms[i] > 0)
+            k += snprintf(buf + k, cap - k, "%s%s %.1f us (%.0f%%)", k ? ", " : "", pf_name[i], c->prof_ms[i] * 1e3 / c->prof_steps, 100 * c->prof_ms[i] / tot);
     if (k < cap) k += snprintf(buf + k, cap - k, "; total %.1f us per step over %ld eager steps", tot * 1e3 / c->prof_steps, c->prof_steps);
     return k;
 }
+
+/* SEXTANT_CUDA_D1_PROF=1: the whole-step kernel's time per phase (work and barrier wait), as text. */
+SX_CUDA_API int sx_cuda_d1_profile(char *buf, int cap) { return sx_decode1_profile(buf, cap); }
+/* µs per grid-wide barrier of the whole-step kernel's grid (GPU check). */
+SX_CUDA_API float sx_cuda_barrier_bench(int iters) { return sx_decode1_barrier_bench(iters); }
 
 /* Where cuBLAS was loaded from, or "" when it was not (prefill then runs on the matvec kernels). */
 SX_CUDA_API const char *sx_cuda_cublas_path(void) { const sx_cublas_api *a = sx_cublas(); return a ? a->path : ""; }

@@ -8,6 +8,9 @@
  *   logits <model.gguf> <out.bin> <id>...        logits of every position: one prefill call, then token by token
  *   bench  <model.gguf> <batches> <steps>        decode tokens/s per batch size, copy bandwidth, roofline fraction
  *   api    <libsextant.so> <model.gguf> <golden.txt>   the same greedy check through the engine's public C API
+ *   micro                                        streaming-read bandwidth and grid-barrier cost (ceilings)
+ *   d1check <model.gguf> <steps>                 single-token steps through the whole-step kernel (decode1.cu) vs the
+ *                                               per-op kernels on the same tokens: logits NMSE and greedy agreement
  * golden.txt: one run per line, "prompt ids | expected greedy ids".
  */
 #include <cuda_runtime.h>
@@ -32,6 +35,8 @@ extern "C" const sx_backend *sx_backend_cuda(void);
 extern "C" const char *sx_cuda_last_error(void);
 extern "C" const char *sx_cuda_cublas_path(void);
 extern "C" int sx_cuda_profile_report(const sx_context *ctx, char *buf, int cap);
+extern "C" int sx_cuda_d1_profile(char *buf, int cap);
+extern "C" float sx_cuda_barrier_bench(int iters);
 extern "C" sx_status sx_cuda_sample(sx_context *ctx, const uint32_t *masks, const sx_sample_params *params, int32_t *out);
 
 static void die(const char *fmt, const char *a) { fprintf(stderr, fmt, a); fprintf(stderr, "\n"); exit(2); }
@@ -312,9 +317,78 @@ static int mode_bench(sx_model *m, const char *batches, int steps) {
         if (B == 1) printf(", roofline fraction %.3f", wbytes * tps / bw);
         printf("\n");
         if (getenv("SEXTANT_CUDA_PROFILE")) { char pr[2048]; sx_cuda_profile_report(c, pr, sizeof pr); printf("profile batch %d: %s\n", B, pr); }
+        if (B == 1 && getenv("SEXTANT_CUDA_D1_PROF")) { char pr[2048]; sx_cuda_d1_profile(pr, sizeof pr); printf("d1 profile: %s\n", pr); }
         printf("BENCH_JSON {\"batch\": %d, \"tok_s\": %.2f, \"ms_step\": %.4f, \"copy_bw\": %.4e, \"weight_bytes\": %.4e}\n", B, tps, dt / steps * 1e3, bw, wbytes);
         sx_backend_cuda()->context_free(c);
     }
+    return 0;
+}
+
+/* Whole-step decode kernel vs per-op kernels: the same prompt and the same fed tokens (the per-op run's greedy
+   choices) through two contexts; SEXTANT_CUDA_MEGAKERNEL is read when a context is made. Fails on NMSE > 1e-5 or
+   when fewer than 95% of the greedy ids agree (near-ties on random weights may flip a few). */
+static int mode_d1check(sx_model *m, int steps) {
+    const int V = m->hp.n_vocab, P = 8;
+    setenv("SEXTANT_CUDA_MEGAKERNEL", "0", 1);
+    sx_context *ref = make_ctx(m, 1, P + steps + 16, 16, P, 1);
+    setenv("SEXTANT_CUDA_MEGAKERNEL", "1", 1);
+    sx_context *d1 = make_ctx(m, 1, P + steps + 16, 16, P, 1);
+    std::vector<int> tok(P), pos(P), seq(P, 0); std::vector<int8_t> out(P, 0); out[P - 1] = 1;
+    srand(7);
+    for (int i = 0; i < P; i++) { tok[i] = 1 + rand() % (V - 1); pos[i] = i; }
+    step(ref, P, tok.data(), pos.data(), seq.data(), out.data());
+    step(d1, P, tok.data(), pos.data(), seq.data(), out.data());
+    double worst = 0, sum_nmse = 0; int agree = 0;
+    for (int i = 0; i < steps; i++) {
+        int t = argmax(ref->logits, V), t1 = argmax(d1->logits, V);
+        agree += t == t1;
+        int p = P + i, s0 = 0; int8_t o = 1;
+        step(ref, 1, &t, &p, &s0, &o);
+        step(d1, 1, &t, &p, &s0, &o);
+        double num = 0, den = 0;
+        for (int v = 0; v < V; v++) { double d = (double)d1->logits[v] - ref->logits[v]; num += d * d; den += (double)ref->logits[v] * ref->logits[v]; }
+        double nmse = den > 0 ? num / den : num;
+        sum_nmse += nmse; if (nmse > worst) worst = nmse;
+    }
+    int ok = worst <= 1e-5 && agree >= (int)(0.95 * steps);
+    printf("d1check: %d single-token steps (positions %d..%d): logits NMSE mean %.3g max %.3g, greedy ids agree %d/%d: %s\n",
+           steps, P, P + steps - 1, sum_nmse / steps, worst, agree, steps, ok ? "PASS" : "FAIL");
+    sx_backend_cuda()->context_free(ref); sx_backend_cuda()->context_free(d1);
+    unsetenv("SEXTANT_CUDA_MEGAKERNEL");
+    return ok ? 0 : 1;
+}
+
+/* Two ceilings for the single-token kernels: a plain streaming read of 2 GB (16-byte loads, 8 in flight per
+   thread) and the cost of one grid-wide barrier. */
+__global__ void stream_read_kernel(const uint4 *p, size_t n, unsigned *out) {
+    unsigned acc = 0;
+    const size_t stride = (size_t)gridDim.x * blockDim.x;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += 8 * stride) {
+        uint4 v[8];
+#pragma unroll
+        for (int u = 0; u < 8; u++) if (i + u * stride < n) v[u] = __ldcs(p + i + u * stride); else v[u] = make_uint4(0, 0, 0, 0);
+#pragma unroll
+        for (int u = 0; u < 8; u++) acc ^= v[u].x ^ v[u].y ^ v[u].z ^ v[u].w;
+    }
+    if (acc == 0x12345678u) *out = acc;
+}
+
+static int mode_micro() {
+    size_t bytes = (size_t)2 << 30; uint4 *p; unsigned *o;
+    if (cudaMalloc(&p, bytes) != cudaSuccess || cudaMalloc(&o, 4) != cudaSuccess) die("%s", "micro: cudaMalloc");
+    cudaMemset(p, 1, bytes);
+    int n_sm = 0; cudaDeviceGetAttribute(&n_sm, cudaDevAttrMultiProcessorCount, 0);
+    cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
+    for (int bps = 1; bps <= 8; bps *= 2) {
+        stream_read_kernel<<<n_sm * bps, 256>>>(p, bytes / 16, o);
+        cudaEventRecord(e0);
+        for (int r = 0; r < 5; r++) stream_read_kernel<<<n_sm * bps, 256>>>(p, bytes / 16, o);
+        cudaEventRecord(e1); cudaEventSynchronize(e1);
+        float ms; cudaEventElapsedTime(&ms, e0, e1);
+        printf("micro: streaming read, %d x 256-thread blocks per SM, 8 x 16 B in flight per thread: %.0f GB/s\n", bps, 5.0 * bytes / (ms * 1e-3) / 1e9);
+    }
+    printf("micro: grid-wide barrier, one 512-thread block per SM (%d): %.2f us\n", n_sm, sx_cuda_barrier_bench(2000));
+    cudaFree(p); cudaFree(o);
     return 0;
 }
 
@@ -362,7 +436,8 @@ static int mode_api(const char *lib, const char *model, const char *gpath) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) { fprintf(stderr, "usage: sx-cuda-run golden|logits|bench|api ...\n"); return 2; }
+    if (argc >= 2 && !strcmp(argv[1], "micro")) return mode_micro();
+    if (argc < 3) { fprintf(stderr, "usage: sx-cuda-run golden|logits|bench|api|d1check|micro ...\n"); return 2; }
     const char *mode = argv[1];
     if (!strcmp(mode, "api")) return argc < 5 ? 2 : mode_api(argv[2], argv[3], argv[4]);
     sx_model *m = load_gguf(argv[2]);
@@ -374,6 +449,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "golden") && argc >= 4) rc = mode_golden(m, argv[3]);
     else if (!strcmp(mode, "logits") && argc >= 5) rc = mode_logits(m, argv[3], argc - 4, argv + 4);
     else if (!strcmp(mode, "bench") && argc >= 5) rc = mode_bench(m, argv[3], atoi(argv[4]));
+    else if (!strcmp(mode, "d1check") && argc >= 4) rc = mode_d1check(m, atoi(argv[3]));
     sx_backend_cuda()->model_free(m);
     return rc;
 }
