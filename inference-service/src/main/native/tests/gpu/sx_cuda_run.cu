@@ -373,6 +373,71 @@ __global__ void stream_read_kernel(const uint4 *p, size_t n, unsigned *out) {
     if (acc == 0x12345678u) *out = acc;
 }
 
+/* Probe of batch-1 matrix-vector bandwidth (BF16 weights, x staged in shared memory): R rows per warp, U 16-byte
+   loads per row and lane in flight before the arithmetic, grid = the blocks resident at once. Not a kernel of the
+   backend: it tells which shape of kernel can approach the copy bandwidth. */
+__device__ __forceinline__ float probe_dot8(uint4 u, const float *x) {
+    const uint32_t v[4] = { u.x, u.y, u.z, u.w };
+    float s = 0.f;
+#pragma unroll
+    for (int i = 0; i < 4; i++) s += __uint_as_float(v[i] << 16) * x[2 * i] + __uint_as_float(v[i] & 0xffff0000u) * x[2 * i + 1];
+    return s;
+}
+template <int R, int U>
+__global__ void mv_probe_kernel(const uint4 *w, int rows, int K, const float *x, float *y) {
+    extern __shared__ float xs[];
+    for (int i = threadIdx.x; i < K; i += blockDim.x) xs[i] = x[i];
+    __syncthreads();
+    const int lane = threadIdx.x & 31, nw = blockDim.x >> 5, gw = (threadIdx.x >> 5) * gridDim.x + blockIdx.x, NW = gridDim.x * nw;
+    const int nch = K / 8;
+    for (int r0 = gw * R; r0 < rows; r0 += NW * R) {
+        float acc[R];
+#pragma unroll
+        for (int r = 0; r < R; r++) acc[r] = 0.f;
+        for (int c = lane; c < nch; c += 32 * U) {
+            uint4 v[R][U];
+#pragma unroll
+            for (int r = 0; r < R; r++)
+#pragma unroll
+                for (int u = 0; u < U; u++) if (c + 32 * u < nch && r0 + r < rows) v[r][u] = __ldcs(w + (size_t)(r0 + r) * nch + c + 32 * u);
+#pragma unroll
+            for (int r = 0; r < R; r++)
+#pragma unroll
+                for (int u = 0; u < U; u++) if (c + 32 * u < nch && r0 + r < rows) acc[r] += probe_dot8(v[r][u], xs + (c + 32 * u) * 8);
+        }
+#pragma unroll
+        for (int r = 0; r < R; r++) {
+            float t = acc[r];
+            for (int o = 16; o > 0; o >>= 1) t += __shfl_xor_sync(0xffffffffu, t, o);
+            if (lane == 0 && r0 + r < rows) y[r0 + r] = t;
+        }
+    }
+}
+
+template <int R, int U>
+static void probe_mv(const char *name, int rows, int K, int threads, const uint8_t *pool, size_t pool_bytes, const float *x, float *y, int n_sm) {
+    auto k = mv_probe_kernel<R, U>;
+    int occ = 0;
+    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, k, threads, sizeof(float) * K);
+    const size_t mb = (size_t)rows * K * 2, copies = pool_bytes / mb;
+    cudaStream_t st; cudaStreamCreate(&st);
+    cudaGraph_t g; cudaGraphExec_t ge;
+    const int reps = 40;
+    cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal);
+    for (int i = 0; i < reps; i++) k<<<occ * n_sm, threads, sizeof(float) * K, st>>>((const uint4 *)(pool + (i % copies) * mb), rows, K, x, y);
+    cudaStreamEndCapture(st, &g);
+    if (cudaGraphInstantiate(&ge, g, 0) != cudaSuccess) { printf("micro: %s: graph failed\n", name); cudaGetLastError(); return; }
+    cudaGraphLaunch(ge, st);
+    cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
+    cudaEventRecord(e0, st); cudaGraphLaunch(ge, st); cudaEventRecord(e1, st); cudaEventSynchronize(e1);
+    float ms = 0; cudaEventElapsedTime(&ms, e0, e1);
+    cudaError_t err = cudaGetLastError();
+    const double us = ms * 1e3 / reps;
+    printf("micro: matvec probe %-22s R=%d U=%-2d %3d threads x %d blocks/SM: %7.2f us  %5.0f GB/s%s\n", name, R, U, threads, occ, us,
+           mb / (us * 1e-6) / 1e9, err == cudaSuccess ? "" : cudaGetErrorString(err));
+    cudaGraphExecDestroy(ge); cudaGraphDestroy(g); cudaStreamDestroy(st); cudaEventDestroy(e0); cudaEventDestroy(e1);
+}
+
 static int mode_micro() {
     size_t bytes = (size_t)2 << 30; uint4 *p; unsigned *o;
     if (cudaMalloc(&p, bytes) != cudaSuccess || cudaMalloc(&o, 4) != cudaSuccess) die("%s", "micro: cudaMalloc");
@@ -388,6 +453,23 @@ static int mode_micro() {
         printf("micro: streaming read, %d x 256-thread blocks per SM, 8 x 16 B in flight per thread: %.0f GB/s\n", bps, 5.0 * bytes / (ms * 1e-3) / 1e9);
     }
     printf("micro: grid-wide barrier, one 512-thread block per SM (%d): %.2f us\n", n_sm, sx_cuda_barrier_bench(2000));
+    /* the 0.85B Llama's matrices, weights cycling through the 2 GB buffer (cold in L2), filled with 0x3c bytes */
+    cudaMemset(p, 0x3c, bytes);
+    float *x, *y; cudaMalloc(&x, sizeof(float) * 8192); cudaMalloc(&y, sizeof(float) * 32768);
+    cudaMemset(x, 0x3c, sizeof(float) * 8192);
+    struct { const char *name; int rows, K; } sh[] = { { "gate|up 11264x2048", 11264, 2048 }, { "down 2048x5632", 2048, 5632 },
+                                                       { "qkv 3072x2048", 3072, 2048 }, { "o 2048x2048", 2048, 2048 } };
+    for (auto &m : sh) {
+        const uint8_t *pb = (const uint8_t *)p;
+        probe_mv<1, 4>(m.name, m.rows, m.K, 256, pb, bytes, x, y, n_sm);
+        probe_mv<1, 8>(m.name, m.rows, m.K, 256, pb, bytes, x, y, n_sm);
+        probe_mv<1, 16>(m.name, m.rows, m.K, 256, pb, bytes, x, y, n_sm);
+        probe_mv<2, 4>(m.name, m.rows, m.K, 256, pb, bytes, x, y, n_sm);
+        probe_mv<2, 8>(m.name, m.rows, m.K, 256, pb, bytes, x, y, n_sm);
+        probe_mv<1, 8>(m.name, m.rows, m.K, 512, pb, bytes, x, y, n_sm);
+        probe_mv<2, 8>(m.name, m.rows, m.K, 512, pb, bytes, x, y, n_sm);
+    }
+    cudaFree(x); cudaFree(y);
     cudaFree(p); cudaFree(o);
     return 0;
 }
