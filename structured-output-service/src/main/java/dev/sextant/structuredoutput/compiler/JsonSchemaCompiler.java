@@ -64,7 +64,6 @@ public final class JsonSchemaCompiler {
     private static final List<String> ALL_TYPES = List.of("null", "boolean", "object", "array", "string", "number", "integer");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, Automaton> FORMAT_BYTES = new java.util.concurrent.ConcurrentHashMap<>();
-    private static final Automaton JSON_CHAR = Utf8Automata.jsonChar();
 
     private final Draft draft;
     private final CompileBudget budget;
@@ -88,7 +87,6 @@ public final class JsonSchemaCompiler {
 
     /** Values with more states than this become rules of their own (see {@link #valueRules}). */
     static final int VALUE_RULE_STATES = 24;
-    private Automaton jsonChar;
 
     public JsonSchemaCompiler(Draft draft, Whitespace whitespace, CompileBudget budget) {
         this.draft = draft;
@@ -145,7 +143,7 @@ public final class JsonSchemaCompiler {
             anyRule = rules.reserve();
             Automaton inner = Utf8Automata.call(anyRule);
             rules.set(anyRule, SharedAutomata.get(List.of("any", anyRule, whitespace), () -> {
-                Automaton value = BasicOperations.union(List.of(objectOf(inner), arrayOf(inner), string(), number(),
+                Automaton value = BasicOperations.union(List.of(objectOf(inner), arrayOf(inner), StringAutomata.string(), NumberAutomata.number(),
                         Utf8Automata.bytes("true"), Utf8Automata.bytes("false"), Utf8Automata.bytes("null")));
                 value.minimize();
                 return value;
@@ -218,7 +216,7 @@ public final class JsonSchemaCompiler {
             }
         }
         if (node.has("allOf")) {
-            JsonNode merged = mergeAllOf(node);
+            JsonNode merged = AllOfMerge.merge(node);
             if (merged != null) {
                 enforced.add("allOf");
                 return intersect(result, compile(merged, ptr));
@@ -230,108 +228,6 @@ public final class JsonSchemaCompiler {
             enforced.add("allOf");
         }
         return result;
-    }
-
-    /**
-     * Merges {@code allOf} members into one schema where that is exact (disjoint keywords, or the same value,
-     * properties combined, required united, types intersected), so that object members from different parts
-     * can interleave; returns null when the language intersection has to be used instead.
-     */
-    private JsonNode mergeAllOf(JsonNode node) {
-        List<JsonNode> parts = new ArrayList<>();
-        com.fasterxml.jackson.databind.node.ObjectNode base = node.deepCopy();
-        base.remove("allOf");
-        base.remove("$ref");
-        parts.add(base);
-        for (JsonNode m : node.get("allOf")) {
-            if (m.isBoolean() && m.booleanValue()) {
-                continue;
-            }
-            if (!m.isObject() || m.has("$ref") || m.has("allOf") || m.has("$id")) {
-                return null;
-            }
-            parts.add(m);
-        }
-        com.fasterxml.jackson.databind.node.ObjectNode out = JSON.createObjectNode();
-        com.fasterxml.jackson.databind.node.ObjectNode props = JSON.createObjectNode();
-        Set<String> required = new LinkedHashSet<>();
-        Set<String> types = null;
-        JsonNode additionalOwner = null;
-        for (JsonNode p : parts) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                String k = e.getKey();
-                JsonNode v = e.getValue();
-                switch (k) {
-                    case "properties" -> v.fields().forEachRemaining(pe -> {
-                        JsonNode prior = props.get(pe.getKey());
-                        if (prior == null) {
-                            props.set(pe.getKey(), pe.getValue());
-                        } else {
-                            com.fasterxml.jackson.databind.node.ObjectNode both = JSON.createObjectNode();
-                            both.putArray("allOf").add(prior).add(pe.getValue());
-                            props.set(pe.getKey(), both);
-                        }
-                    });
-                    case "required" -> v.forEach(r -> required.add(r.asText()));
-                    case "type" -> {
-                        Set<String> t = new LinkedHashSet<>();
-                        if (v.isArray()) {
-                            v.forEach(x -> t.add(x.asText()));
-                        } else {
-                            t.add(v.asText());
-                        }
-                        if (t.contains("number")) {
-                            t.add("integer");
-                        }
-                        if (types == null) {
-                            types = t;
-                        } else {
-                            types.retainAll(t);
-                        }
-                    }
-                    case "additionalProperties" -> {
-                        if (additionalOwner != null) {
-                            return null;
-                        }
-                        additionalOwner = p;
-                        out.set(k, v);
-                    }
-                    default -> {
-                        if (ANNOTATIONS.contains(k)) {
-                            continue;
-                        }
-                        if (out.has(k) && !out.get(k).equals(v)) {
-                            return null;
-                        }
-                        out.set(k, v);
-                    }
-                }
-            }
-        }
-        if (additionalOwner != null) {
-            JsonNode ownProps = additionalOwner.path("properties");
-            for (Iterator<String> it = props.fieldNames(); it.hasNext(); ) {
-                if (!ownProps.has(it.next())) {
-                    return null; // additionalProperties of one part would judge another part's properties
-                }
-            }
-        }
-        if (!props.isEmpty()) {
-            out.set("properties", props);
-        }
-        if (!required.isEmpty()) {
-            var arr = out.putArray("required");
-            required.forEach(arr::add);
-        }
-        if (types != null) {
-            if (types.contains("number")) {
-                types.remove("integer");
-            }
-            var arr = out.putArray("type");
-            types.forEach(arr::add);
-        }
-        return out;
     }
 
     private Lang intersect(Lang x, Lang y) {
@@ -612,19 +508,7 @@ public final class JsonSchemaCompiler {
             BigInteger h = xmax.setScale(0, RoundingMode.CEILING).toBigInteger().subtract(BigInteger.ONE);
             hi = hi == null ? h : hi.min(h);
         }
-        if (lo == null && hi == null) {
-            return regex("\\-?(0|[1-9][0-9]*)");
-        }
-        String r = IntegerRanges.regex(lo, hi);
-        return r == null ? BasicAutomata.makeEmpty() : regex(r);
-    }
-
-    private static final String FRACTION = "(\\.[0-9]+)?";
-    private static final String ZERO_FRACTION = "(\\.0+)?";
-    private static final String NONZERO_FRACTION = "\\.[0-9]*[1-9][0-9]*";
-
-    private static Automaton number() {
-        return SharedAutomata.get("number", () -> regex("\\-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+\\-]?[0-9]+)?"));
+        return NumberAutomata.integer(lo, hi);
     }
 
     /** Numbers with bounds: exact for integer-valued bounds (no exponent form then); others refused. */
@@ -641,97 +525,28 @@ public final class JsonSchemaCompiler {
             } catch (ArithmeticException e) {
                 throw ConstraintException.unsupported(k, ptr + "/" + k, "a non-integer '" + k + "' on a number cannot be enforced exactly");
             }
-            Automaton part = numberBound(k, v);
+            Automaton part = NumberAutomata.bound(k, v);
             a = a == null ? part : a.intersection(part);
             budget.check(a);
         }
         if (a == null) {
-            return number();
+            return NumberAutomata.number();
         }
-        Automaton base = regex("(0|[1-9][0-9]*)" + FRACTION + "|\\-(([1-9][0-9]*)" + FRACTION + "|0" + NONZERO_FRACTION + ")");
-        return minimal(a.intersection(base));
-    }
-
-    private static Automaton numberBound(String k, BigInteger l) {
-        BigInteger one = BigInteger.ONE;
-        String nonneg;
-        String neg;
-        switch (k) {
-            case "minimum" -> {
-                nonneg = l.signum() <= 0 ? ir(BigInteger.ZERO, null) + FRACTION : ir(l, null) + FRACTION;
-                neg = l.signum() >= 0 ? null : alt(ir(BigInteger.ZERO, l.negate().subtract(one)) == null ? null : ir(BigInteger.ZERO, l.negate().subtract(one)) + FRACTION, ir(l.negate(), l.negate()) + ZERO_FRACTION);
-            }
-            case "exclusiveMinimum" -> {
-                nonneg = l.signum() < 0 ? ir(BigInteger.ZERO, null) + FRACTION : alt(ir(l.add(one), null) + FRACTION, ir(l, l) + NONZERO_FRACTION);
-                neg = l.signum() >= 0 ? null : ir(BigInteger.ZERO, l.negate().subtract(one)) + FRACTION;
-            }
-            case "maximum" -> {
-                nonneg = l.signum() < 0 ? null : alt(l.signum() == 0 ? null : ir(BigInteger.ZERO, l.subtract(one)) + FRACTION, ir(l, l) + ZERO_FRACTION);
-                neg = l.signum() >= 0 ? ir(BigInteger.ZERO, null) + FRACTION : ir(l.negate(), null) + FRACTION;
-            }
-            default -> { // exclusiveMaximum
-                nonneg = l.signum() <= 0 ? null : ir(BigInteger.ZERO, l.subtract(one)) + FRACTION;
-                neg = l.signum() >= 0 ? ir(BigInteger.ZERO, null) + FRACTION : alt(ir(l.negate().add(one), null) + FRACTION, ir(l.negate(), l.negate()) + NONZERO_FRACTION);
-            }
-        }
-        Automaton a = BasicAutomata.makeEmpty();
-        if (nonneg != null) {
-            a = a.union(regex(nonneg));
-        }
-        if (neg != null) {
-            a = a.union(regex("\\-(" + neg + ")"));
-        }
-        return a;
-    }
-
-    private static String ir(BigInteger lo, BigInteger hi) {
-        if (hi != null && hi.compareTo(lo) < 0) {
-            return null;
-        }
-        return "(" + IntegerRanges.regex(lo, hi) + ")";
-    }
-
-    private static String alt(String a, String b) {
-        if (a == null || a.startsWith("null")) {
-            return b;
-        }
-        if (b == null || b.startsWith("null")) {
-            return a;
-        }
-        return "(" + a + ")|(" + b + ")";
-    }
-
-    private static Automaton regex(String r) {
-        return Utf8Automata.toBytes(new RegExp(r, RegExp.NONE).toAutomaton(), false);
+        return minimal(a.intersection(NumberAutomata.noExponent()));
     }
 
     // ---- strings
-
-    private Automaton jsonChar() {
-        if (jsonChar == null) {
-            jsonChar = JSON_CHAR.clone();
-        }
-        return jsonChar;
-    }
-
-    private static Automaton string() {
-        return SharedAutomata.get("string", () -> {
-            Automaton q = Utf8Automata.bytes("\"");
-            return minimal(q.concatenate(JSON_CHAR.repeat()).concatenate(q));
-        });
-    }
 
     private Automaton string(JsonNode node, String ptr) {
         int min = intKeyword(node, "minLength", ptr, 0);
         int max = intKeyword(node, "maxLength", ptr, -1);
         Automaton body;
         if (max >= 0) {
-            budget.checkEstimate((long) max * jsonChar().getNumberOfStates(), "maxLength " + max);
-            body = min > max ? BasicAutomata.makeEmpty()
-                    : SharedAutomata.get(List.of("chars", min, max), () -> minimal(chain(JSON_CHAR, min, max)));
+            budget.checkEstimate((long) max * StringAutomata.JSON_CHAR_STATES, "maxLength " + max);
+            body = min > max ? BasicAutomata.makeEmpty() : StringAutomata.chars(min, max);
         } else {
-            budget.checkEstimate((long) min * jsonChar().getNumberOfStates(), "minLength " + min);
-            body = SharedAutomata.get(List.of("chars", min), () -> minimal(JSON_CHAR.repeat(min)));
+            budget.checkEstimate((long) min * StringAutomata.JSON_CHAR_STATES, "minLength " + min);
+            body = StringAutomata.chars(min);
         }
         budget.check(body);
         if (node.has("pattern")) {
@@ -751,78 +566,7 @@ public final class JsonSchemaCompiler {
                 postValidated.add("format");
             }
         }
-        return quoted(body);
-    }
-
-    /**
-     * {@code "body"} for a DFA {@code body}: built directly (a new start with '"' into the body, '"' from each
-     * accepting state to a new end), which stays a DFA, and minimal when the body was, as long as no accepting state
-     * reads '"' itself (a JSON string body never does); otherwise concatenated and minimized.
-     */
-    private static Automaton quoted(Automaton body) {
-        Automaton b = body.clone();
-        if (!b.isDeterministic() || b.getAcceptStates().stream().anyMatch(f -> f.step('"') != null)) {
-            Automaton q = Utf8Automata.bytes("\"");
-            return minimal(q.concatenate(body).concatenate(q));
-        }
-        State start = new State();
-        State end = new State();
-        end.setAccept(true);
-        start.addTransition(new Transition('"', b.getInitialState()));
-        for (State f : b.getAcceptStates()) {
-            f.setAccept(false);
-            f.addTransition(new Transition('"', end));
-        }
-        Automaton a = new Automaton();
-        a.setInitialState(start);
-        a.setDeterministic(true);
-        a.removeDeadTransitions();
-        return a;
-    }
-
-    /**
-     * {@code unit{min,max}} built directly as a DFA (copy i's accepting states merged into copy i+1's start), where
-     * brics' {@code repeat(min, max)} builds an NFA whose determinization dominated bounded-string compiles. Falls
-     * back to {@code repeat} unless the unit is deterministic, its start has no incoming edge and its accepting
-     * states no outgoing edge (true of one JSON character).
-     */
-    static Automaton chain(Automaton unit, int min, int max) {
-        Automaton u = unit.clone();
-        u.determinize();
-        State init = u.getInitialState();
-        boolean simple = !init.isAccept();
-        for (State s : u.getStates()) {
-            simple &= !(s.isAccept() && !s.getTransitions().isEmpty());
-            for (Transition t : s.getTransitions()) {
-                simple &= t.getDest() != init;
-            }
-        }
-        if (!simple) {
-            return unit.repeat(min, max);
-        }
-        State[] joints = new State[max + 1];
-        for (int i = 0; i <= max; i++) {
-            joints[i] = new State();
-            joints[i].setAccept(i >= min);
-        }
-        for (int i = 0; i < max; i++) {
-            Map<State, State> copy = new HashMap<>();
-            copy.put(init, joints[i]);
-            for (State s : u.getStates()) {
-                if (s != init) {
-                    copy.put(s, s.isAccept() ? joints[i + 1] : new State());
-                }
-            }
-            for (State s : u.getStates()) {
-                for (Transition t : s.getTransitions()) {
-                    copy.get(s).addTransition(new Transition(t.getMin(), t.getMax(), copy.get(t.getDest())));
-                }
-            }
-        }
-        Automaton a = new Automaton();
-        a.setInitialState(joints[0]);
-        a.setDeterministic(true);
-        return a;
+        return StringAutomata.quoted(body);
     }
 
     private int intKeyword(JsonNode node, String k, String ptr, int fallback) {
@@ -915,7 +659,7 @@ public final class JsonSchemaCompiler {
     // ---- objects
 
     private Automaton objectOf(Automaton value) {
-        Automaton member = string().concatenate(ws).concatenate(Utf8Automata.bytes(":")).concatenate(ws).concatenate(value);
+        Automaton member = StringAutomata.string().concatenate(ws).concatenate(Utf8Automata.bytes(":")).concatenate(ws).concatenate(value);
         Automaton sep = ws.concatenate(Utf8Automata.bytes(",")).concatenate(ws);
         Automaton members = member.concatenate(sep.concatenate(member).repeat()).optional();
         return minimal(Utf8Automata.bytes("{").concatenate(ws).concatenate(members).concatenate(ws).concatenate(Utf8Automata.bytes("}")));
@@ -960,7 +704,7 @@ public final class JsonSchemaCompiler {
             Lang v = ap == null ? Lang.ANY : compile(ap, ptr + "/additionalProperties");
             Automaton va = valueOf(v);
             if (v.any || !va.isEmpty()) {
-                Automaton keys = minimal(string().minus(declaredKeys));
+                Automaton keys = minimal(StringAutomata.string().minus(declaredKeys));
                 extraMember = keys.concatenate(colon).concatenate(va);
             }
         }
