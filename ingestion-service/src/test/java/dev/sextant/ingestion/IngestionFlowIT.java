@@ -321,6 +321,22 @@ class IngestionFlowIT extends IngestionIntegrationTest {
     }
 
     @Test
+    void rejectsMalformedMultipartBodiesWith400WritingNothing() {
+        Http.Response noBoundary = http.postRaw("/v1/collections/kb/documents", TENANT, "multipart/form-data",
+                "garbage".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(noBoundary.status()).isEqualTo(400);
+        assertThat(noBoundary.contentType()).startsWith("application/problem+json");
+        assertThat(noBoundary.json().get("code").asString()).isEqualTo("malformed-body");
+        assertThat(noBoundary.body()).contains("boundary");
+        Http.Response truncated = http.postRaw("/v1/collections/kb/documents", TENANT, "multipart/form-data; boundary=xyz",
+                "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello wor"
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(truncated.status()).isEqualTo(400);
+        assertThat(truncated.json().get("code").asString()).isEqualTo("malformed-body");
+        assertThat(UPSTREAMS.documentCount(TENANT, "kb")).isZero();
+    }
+
+    @Test
     void answersUnknownJobWith404ProblemOnBothEndpoints() {
         String id = "/v1/ingestion/jobs/" + java.util.UUID.randomUUID();
         Http.Response job = http.get(id, TENANT);

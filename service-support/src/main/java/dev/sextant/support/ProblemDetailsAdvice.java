@@ -24,6 +24,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.method.annotation.HandlerMethodValidationException;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.multipart.MaxUploadSizeExceededException;
+import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
 
 import tools.jackson.databind.exc.MismatchedInputException;
@@ -136,6 +137,15 @@ public class ProblemDetailsAdvice {
     ResponseEntity<ProblemDetail> tooLarge(MaxUploadSizeExceededException e) {
         return respond(Problems.of(ErrorCode.PAYLOAD_TOO_LARGE, "file",
                 "Upload exceeds the size limit (" + e.getMaxUploadSize() + " bytes)"), null);
+    }
+
+    /** A multipart body that cannot be parsed (no boundary, truncated, malformed parts): the client's fault. */
+    @ExceptionHandler(MultipartException.class)
+    ResponseEntity<ProblemDetail> badMultipart(MultipartException e) {
+        Throwable cause = e.getMostSpecificCause();
+        String reason = cause != null && cause != e && cause.getMessage() != null ? ": " + firstLine(cause.getMessage()) : "";
+        return respond(Problems.of(ErrorCode.MALFORMED_BODY, "Content-Type",
+                "The multipart body cannot be parsed" + reason + "; send multipart/form-data with a boundary and complete parts"), null);
     }
 
     @ExceptionHandler(Exception.class)

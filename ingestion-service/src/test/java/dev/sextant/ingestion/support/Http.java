@@ -83,6 +83,11 @@ public final class Http {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build());
     }
 
+    /** A body sent as is, with the given Content-Type (malformed requests). */
+    public Response postRaw(String path, String tenant, String contentType, byte[] bytes) {
+        return send(request(path, tenant).header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build());
+    }
+
     /** Polls the job until it reaches a terminal state. */
     public JsonNode awaitJob(String jobId, String tenant, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
