@@ -111,18 +111,18 @@ public class ProblemDetailsAdvice {
     }
 
     @ExceptionHandler(NoResourceFoundException.class)
-    ResponseEntity<ProblemDetail> noResource(NoResourceFoundException e) {
+    public ResponseEntity<ProblemDetail> noResource(NoResourceFoundException e) {
         return respond(Problems.of(ErrorCode.NOT_FOUND, null, "No endpoint " + e.getHttpMethod() + " /" + e.getResourcePath()), null);
     }
 
     @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
-    ResponseEntity<ProblemDetail> method(HttpRequestMethodNotSupportedException e) {
+    public ResponseEntity<ProblemDetail> method(HttpRequestMethodNotSupportedException e) {
         return respond(Problems.of(ErrorCode.METHOD_NOT_ALLOWED, null,
                 "Method " + e.getMethod() + " is not supported here; use one of " + e.getSupportedHttpMethods()), null);
     }
 
     @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
-    ResponseEntity<ProblemDetail> mediaType(HttpMediaTypeNotSupportedException e) {
+    public ResponseEntity<ProblemDetail> mediaType(HttpMediaTypeNotSupportedException e) {
         return respond(Problems.of(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type",
                 "Content type " + e.getContentType() + " is not supported; use one of " + e.getSupportedMediaTypes()), null);
     }

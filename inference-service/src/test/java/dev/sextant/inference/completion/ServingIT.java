@@ -208,6 +208,23 @@ class ServingIT {
     }
 
     @Test
+    void routingErrorsUnderV1AnswerInOpenAiShapeAndElsewhereAsProblems() throws Exception {
+        HttpResponse<String> wrongType = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                .header("Content-Type", "application/xml").POST(HttpRequest.BodyPublishers.ofString("<chat/>")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(wrongType.statusCode()).isEqualTo(415);
+        assertThat(JSON.readTree(wrongType.body()).at("/error/code").asString()).isEqualTo("unsupported_media_type");
+        HttpResponse<String> unknown = post("/v1/responses", "{}");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(unknown.body()).at("/error/message").asString()).contains("/v1/responses");
+        HttpResponse<String> takeoffWrongType = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/generate"))
+                .header("Content-Type", "application/xml").POST(HttpRequest.BodyPublishers.ofString("<g/>")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(takeoffWrongType.statusCode()).isEqualTo(415);
+        assertThat(takeoffWrongType.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+    }
+
+    @Test
     void refusesAResponseFormatTypeItDoesNotKnow() throws Exception {
         HttpResponse<String> response = post("/v1/chat/completions", """
                 {"model": "stories260K", "messages": [{"role": "user", "content": "Hi"}],
