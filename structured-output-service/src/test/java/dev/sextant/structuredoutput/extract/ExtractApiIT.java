@@ -134,6 +134,10 @@ class ExtractApiIT {
         assertThat(notSchema.statusCode()).isEqualTo(400);
         assertThat(json.readTree(notSchema.body()).get("field").asText()).isEqualTo("schema");
 
+        HttpResponse<String> numberAsText = extract(Map.of("model", OpenAiUpstream.MODEL, "schema", Map.of("type", "string"), "text", 7));
+        assertThat(numberAsText.statusCode()).isEqualTo(400);
+        assertThat(json.readTree(numberAsText.body()).get("field").asText()).isEqualTo("text");
+
         HttpResponse<String> unknown = extract(Map.of("model", "gpt-9", "schema", Map.of("type", "string"), "text", "x"));
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(json.readTree(unknown.body()).get("type").asText()).endsWith("/model-not-found");
