@@ -74,6 +74,43 @@ class PgVectorStoreContractIT extends ChunkStoreContractTests {
         assertThat(store.explainDense(tenantA, half, axis(0), 5)).contains(PgVectorStore.indexName(Long.parseLong(half.id())));
     }
 
+    /**
+     * Statistics taken before a collection is filled (autovacuum has not caught up) make the planner believe it
+     * empty; a lexical query must still read postings and lexeme_stats by probes on (collection_id, lexeme), not by
+     * scanning the whole collection's list with the lexeme as a join filter (2 s per SciFact query, 100,000 times
+     * more rows), and fetch hits by their keys.
+     */
+    @Test
+    void lexicalQueryProbesItsLexemesEvenWhenStatisticsPredateTheCollection() throws Exception {
+        CollectionInfo fresh = store.createCollection(tenantA, "stale-statistics", "m", DIM, VectorType.VECTOR);
+        try (Connection c = dataSource.getConnection(); Statement sql = c.createStatement()) {
+            sql.execute("ANALYZE postings, lexeme_stats, chunks, documents");
+        }
+        for (int d = 0; d < 30; d++) {
+            List<ChunkInput> chunks = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                int n = d * 10 + i;
+                chunks.add(new ChunkInput(i, "common words everywhere topic" + n % 7 + " item" + n % 50 + " unique" + n, 0, 10,
+                        null, List.of(), axis(n % DIM)));
+            }
+            store.replaceDocument(tenantA, fresh, new DocumentInput("doc" + d, "t", null, null, 1, Map.of(), chunks));
+        }
+        assertThat(store.lexical(tenantA, fresh, "common topic3 item7 unique7", 5, Filter.NONE).getFirst().chunk().text())
+                .contains("unique7");
+        String plan = store.explainLexical(tenantA, fresh, "common topic3 item7 unique7", 5);
+        String[] lines = plan.split("\n");
+        int probes = 0;
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].contains(" on postings ") || lines[i].contains(" on lexeme_stats ")) {
+                probes++;
+                assertThat(lines[i + 1]).as(plan).contains("Index Cond:").contains("lexeme = ");
+            }
+        }
+        assertThat(probes).as(plan).isGreaterThanOrEqualTo(3);
+        assertThat(plan).doesNotContain("Join Filter").doesNotContain("Seq Scan")
+                .contains("Index Scan using chunks_pkey").contains("Index Scan using documents_pkey");
+    }
+
     @Test
     void rowLevelSecurityHidesOtherTenantsRowsFromPlainSql() throws Exception {
         try (Connection c = dataSource.getConnection(); Statement sql = c.createStatement()) {
