@@ -14,6 +14,9 @@ import org.springframework.web.client.HttpClientErrorException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
 import dev.sextant.retrieval.RetrievalErrors;
 import dev.sextant.support.ErrorCode;
 import dev.sextant.support.SextantException;
@@ -21,11 +24,13 @@ import dev.sextant.support.SextantException;
 /**
  * How retrieval-service calls inference-service: a RestClient from Boot's builder (request id, tenant and
  * traceparent travel with it), bounded timeouts, optional retry, one circuit breaker; and the mapping of failures
- * to problems: unreachable, 5xx or breaker open → 503 with Retry-After, a 4xx answer → 502 with its message.
+ * to problems: unreachable, 5xx or breaker open → 503 with Retry-After, an unknown model → 404 naming it, another 4xx
+ * answer → 502 with its message.
  */
 public final class InferenceCalls {
 
     private static final int RETRY_AFTER_SECONDS = 5;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private InferenceCalls() {
     }
@@ -46,11 +51,23 @@ public final class InferenceCalls {
         } catch (CallNotPermittedException e) {
             throw unavailable(what, "inference-service is failing; calls are paused for a few seconds", e);
         } catch (HttpClientErrorException e) {
+            if (e.getStatusCode().value() == 404 && e.getResponseBodyAsString().contains("\"model_not_found\"")) {
+                throw new SextantException(RetrievalErrors.MODEL_NOT_FOUND, "model", openAiMessage(e.getResponseBodyAsString()), Map.of(), e);
+            }
             throw new SextantException(RetrievalErrors.UPSTREAM_FAILED, null,
                     "inference-service refused the " + what + " request (" + e.getStatusCode().value() + "): "
                             + e.getResponseBodyAsString(), Map.of(), e);
         } catch (RestClientException e) {
             throw unavailable(what, "inference-service could not answer the " + what + " request: " + e.getMessage(), e);
+        }
+    }
+
+    /** The message of an OpenAI-shaped error body, or the body itself. */
+    private static String openAiMessage(String body) {
+        try {
+            return JSON.readTree(body).at("/error/message").asString(body);
+        } catch (JacksonException e) {
+            return body;
         }
     }
 

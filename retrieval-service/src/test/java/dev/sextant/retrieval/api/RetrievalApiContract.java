@@ -365,6 +365,18 @@ public abstract class RetrievalApiContract {
     }
 
     @Test
+    void ragWithAModelInferenceDoesNotServeIs404NamingIt() throws Exception {
+        seedHandbook();
+        Map<String, Object> request = new java.util.HashMap<>(rag("How many days of paid vacation do employees get?", false));
+        request.put("model", FakeInference.UNKNOWN_MODEL);
+        HttpResponse<String> response = send("POST", "/v1/rag/answer", request);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(404);
+        assertThat(json(response).get("code").asString()).isEqualTo("model-not-found");
+        assertThat(json(response).get("field").asString()).isEqualTo("model");
+        assertThat(json(response).get("detail").asString()).contains(FakeInference.UNKNOWN_MODEL);
+    }
+
+    @Test
     void ragWhenInferenceIsDownIs503() throws Exception {
         seedHandbook();
         inference.failing = true;

@@ -28,6 +28,9 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class FakeInference implements AutoCloseable {
 
+    /** A model name the fake does not serve: chat requests for it get inference-service's 404. */
+    public static final String UNKNOWN_MODEL = "no-such-model";
+
     public enum ChatMode { FAITHFUL, FABRICATE }
 
     public static final int DIM = 64;
@@ -109,6 +112,11 @@ public final class FakeInference implements AutoCloseable {
         chatRequests.add(request);
         if (failing) {
             send(exchange, 503, "application/json", "{\"error\":{\"message\":\"loading\",\"type\":\"server_error\"}}");
+            return;
+        }
+        if (UNKNOWN_MODEL.equals(request.path("model").asString())) { /* what inference-service answers for a model it lacks */
+            send(exchange, 404, "application/json", "{\"error\":{\"message\":\"The model '" + UNKNOWN_MODEL
+                    + "' does not exist or is not loaded; loaded models: stories260K\",\"type\":\"invalid_request_error\",\"param\":\"model\",\"code\":\"model_not_found\"}}");
             return;
         }
         JsonNode schema = request.at("/response_format/json_schema/schema");
