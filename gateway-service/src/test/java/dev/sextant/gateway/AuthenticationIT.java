@@ -172,6 +172,14 @@ class AuthenticationIT extends AbstractGatewayIT {
     }
 
     @Test
+    void theApiPathsNeedAKeyEvenWhereTheyLookLikeADocsPath() {
+        // "/v1/v3/api-docs" matches the public "/*/v3/api-docs" pattern, but it is routed to inference as an API call.
+        HttpResponse<String> response = client().get("/v1/v3/api-docs", null);
+
+        assertThat(response.statusCode()).isEqualTo(401);
+    }
+
+    @Test
     void prometheusNeedsTheAdminKey() {
         assertThat(client().get("/actuator/prometheus", null).statusCode()).isEqualTo(401);
         HttpResponse<String> metrics = client().get("/actuator/prometheus", GatewayClient.ADMIN_KEY);

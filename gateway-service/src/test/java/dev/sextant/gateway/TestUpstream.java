@@ -22,13 +22,16 @@ import tools.jackson.databind.json.JsonMapper;
  * <li>any path: echoes method, path, body size and the headers the gateway forwarded, as JSON;</li>
  * <li>{@code POST /v1/chat/completions} with {@code "stream":true}: an SSE stream whose first event comes at
  * once and whose last (with {@code usage.total_tokens = 25}) comes {@value #STREAM_PAUSE_MS} ms later;
- * without it, a JSON completion with {@code usage.total_tokens = 7};</li>
+ * without it, a JSON completion with {@code usage.total_tokens = 7}; with {@code "drip":true}, an SSE stream of
+ * {@value #DRIP_EVENTS} events {@value #DRIP_GAP_MS} ms apart;</li>
  * <li>{@code /v1/ingestion/slow}: answers after 6 s.</li>
  * </ul>
  */
 public final class TestUpstream {
 
     public static final long STREAM_PAUSE_MS = 1500;
+    public static final int DRIP_EVENTS = 7;
+    public static final long DRIP_GAP_MS = 300;
     public static final long STREAM_TOKENS = 25;
     public static final long COMPLETION_TOKENS = 7;
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -80,6 +83,10 @@ public final class TestUpstream {
             byte[] body = readAll(exchange.getRequestBody());
             String path = exchange.getRequestURI().getPath();
             String text = new String(body, StandardCharsets.UTF_8).replace(" ", "");
+            if (path.equals("/v1/chat/completions") && text.contains("\"drip\":true")) {
+                drip(exchange);
+                return;
+            }
             if (path.equals("/v1/chat/completions") && text.contains("\"stream\":true")) {
                 stream(exchange);
                 return;
@@ -119,6 +126,21 @@ public final class TestUpstream {
         if (requestId != null) {
             streamFinishedAt.put(requestId, System.nanoTime());
         }
+        out.close();
+    }
+
+    /** {@value #DRIP_EVENTS} events {@value #DRIP_GAP_MS} ms apart, then {@code [DONE]}: a stream that keeps talking. */
+    private void drip(HttpExchange exchange) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+        exchange.sendResponseHeaders(200, 0);
+        OutputStream out = exchange.getResponseBody();
+        for (int i = 0; i < DRIP_EVENTS; i++) {
+            if (i > 0) {
+                sleep(DRIP_GAP_MS);
+            }
+            event(out, "{\"id\":\"d1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"t" + i + "\"}}]}");
+        }
+        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
         out.close();
     }
 

@@ -39,11 +39,13 @@ public class ResilienceFilter implements GlobalFilter, Ordered {
     public static final int ORDER = IdentityFilter.ORDER + 20;
 
     private final RoutingProperties.Resilience settings;
+    private final GatewayTimer timer;
     private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
     private final TimeLimiterRegistry timeLimiters = TimeLimiterRegistry.ofDefaults();
 
-    public ResilienceFilter(RoutingProperties properties, MeterRegistry meters) {
+    public ResilienceFilter(RoutingProperties properties, MeterRegistry meters, GatewayTimer timer) {
         this.settings = properties.resilience();
+        this.timer = timer;
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
         TaggedTimeLimiterMetrics.ofTimeLimiterRegistry(timeLimiters).bindTo(meters);
     }
@@ -78,9 +80,7 @@ public class ResilienceFilter implements GlobalFilter, Ordered {
             return Mono.empty();
         });
         Duration budget = limiter.getTimeLimiterConfig().getTimeoutDuration();
-        Mono<Long> headersTimeout = Mono.delay(budget)
-                .filter(tick -> !headersArrived.get())
-                .switchIfEmpty(Mono.never());
+        Mono<Long> headersTimeout = timer.deadline(budget, () -> !headersArrived.get());
         return chain.filter(exchange)
                 .timeout(headersTimeout, Mono.error(() -> new TimeoutException(
                         "no response headers within " + budget.toMillis() + " ms")))

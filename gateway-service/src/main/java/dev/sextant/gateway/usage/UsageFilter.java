@@ -1,6 +1,8 @@
 package dev.sextant.gateway.usage;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -20,6 +22,7 @@ import org.springframework.web.server.ServerWebExchange;
 
 import dev.sextant.gateway.auth.GatewayPrincipal;
 import dev.sextant.gateway.limit.TokenQuota;
+import dev.sextant.gateway.routing.GatewayTimer;
 import dev.sextant.gateway.routing.IdentityFilter;
 import dev.sextant.gateway.routing.RoutingProperties;
 import io.micrometer.core.instrument.Counter;
@@ -43,9 +46,13 @@ public class UsageFilter implements GlobalFilter, Ordered {
     private final TokenQuota quota;
     private final MeterRegistry meters;
     private final Duration idleTimeout;
+    private final GatewayTimer timer;
+    /** The token counter of each (tenant, route), looked up once instead of built and registered per response. */
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
-    public UsageFilter(TokenQuota quota, MeterRegistry meters, RoutingProperties properties) {
+    public UsageFilter(TokenQuota quota, MeterRegistry meters, RoutingProperties properties, GatewayTimer timer) {
         this.quota = quota;
+        this.timer = timer;
         this.meters = meters;
         this.idleTimeout = properties.streamIdleTimeout();
     }
@@ -77,25 +84,34 @@ public class UsageFilter implements GlobalFilter, Ordered {
         @Override
         public Mono<Void> writeWith(Publisher<? extends DataBuffer> body) {
             UsageScanner scanner = scanner();
+            GatewayTimer.IdleWatch idle = timer.idleWatch(idleTimeout);
             Flux<DataBuffer> flux = Flux.from(body);
+            flux = scanner == null ? flux.doOnNext(buffer -> idle.touch()) : flux.doOnNext(buffer -> {
+                idle.touch();
+                scanner.accept(buffer);
+            });
             if (scanner != null) {
                 // doOnComplete/doOnCancel, not doFinally: the count must be in place before the access log line.
-                flux = flux.doOnNext(scanner::accept).doOnComplete(() -> record(scanner))
+                flux = flux.doOnComplete(() -> record(scanner))
                         .doOnCancel(() -> record(scanner)).doOnError(e -> record(scanner));
             }
-            return super.writeWith(flux.timeout(idleTimeout));
+            return super.writeWith(flux.takeUntilOther(idle.expired()));
         }
 
         @Override
         public Mono<Void> writeAndFlushWith(Publisher<? extends Publisher<? extends DataBuffer>> body) {
             UsageScanner scanner = scanner();
-            Flux<Publisher<? extends DataBuffer>> flux = Flux.from(body).map(chunk -> chunk);
+            GatewayTimer.IdleWatch idle = timer.idleWatch(idleTimeout);
+            Flux<Publisher<? extends DataBuffer>> flux = Flux.from(body).map(chunk -> {
+                idle.touch();
+                return chunk;
+            });
             if (scanner != null) {
                 flux = flux.<Publisher<? extends DataBuffer>>map(chunk -> Flux.from(chunk).doOnNext(scanner::accept))
                         .doOnComplete(() -> record(scanner)).doOnCancel(() -> record(scanner))
                         .doOnError(e -> record(scanner));
             }
-            return super.writeAndFlushWith(flux.timeout(idleTimeout));
+            return super.writeAndFlushWith(flux.takeUntilOther(idle.expired()));
         }
 
         private UsageScanner scanner() {
@@ -124,11 +140,11 @@ public class UsageFilter implements GlobalFilter, Ordered {
                 return;
             }
             exchange.getAttributes().put(TOKENS_ATTRIBUTE, tokens);
-            Counter.builder("sextant.gateway.tokens")
+            counters.computeIfAbsent(principal.tenant() + '\n' + routeId, k -> Counter.builder("sextant.gateway.tokens")
                     .description("Model tokens reported by responses, per tenant and route")
                     .tag("tenant", principal.tenant())
                     .tag("route", routeId)
-                    .register(meters)
+                    .register(meters))
                     .increment(tokens);
             quota.record(principal.keyId(), tokens)
                     .doOnError(e -> log.warn("Could not count {} tokens for key {}: {}", tokens, principal.keyId(), e.toString()))
