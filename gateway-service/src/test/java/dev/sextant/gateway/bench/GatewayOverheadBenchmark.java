@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -36,7 +38,9 @@ import tools.jackson.databind.json.JsonMapper;
  * ({@code POST /v1/embeddings}) and an SSE stream ({@code POST /v1/chat/completions}, 8 events). Prints p50/p99
  * latency, throughput, the added p50/p99, the throughput ratio gateway/direct, and the CPU time each request
  * costs: in the gateway's own JVM (comparable across machines, unlike the ratio) and in the benchmark's JVM
- * (load generator and upstream), with the load average before and after each run.
+ * (load generator and upstream), with the load average before and after each run. The gateway's CPU is also
+ * split by thread (event loops, JIT compiler, GC, other, from /proc): the JIT share shows whether the warm-up
+ * was long enough. {@code -Dbench.direct=false} measures through the gateway only (to compare gateway builds).
  *
  * <pre>
  * ./mvnw -B -q -pl gateway-service test-compile dependency:build-classpath \
@@ -64,8 +68,11 @@ public final class GatewayOverheadBenchmark {
     private static final String CHAT_REQUEST = "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     private record Result(Histogram latency, double perSecond, long errors, double benchCpuMicros,
-            double gatewayCpuMicros, String loadBefore, String loadAfter) {
+            double gatewayCpuMicros, Map<String, Double> gatewayThreadMicros, String loadBefore, String loadAfter) {
     }
+
+    /** Kernel clock ticks per second, the unit of /proc's per-thread CPU times (100 on every Linux we run). */
+    private static final double TICKS_PER_SECOND = 100;
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--gateway")) {
@@ -76,6 +83,8 @@ public final class GatewayOverheadBenchmark {
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         int warmup = args.length > 2 ? Integer.parseInt(args[2]) : seconds;
         String kinds = args.length > 3 ? args[3] : "both";
+        // -Dbench.direct=false: through the gateway only (for comparing gateway configurations, e.g. ablations).
+        boolean measureDirect = Boolean.parseBoolean(System.getProperty("bench.direct", "true"));
         DisposableServer upstream = startUpstream();
         Process gateway = startGateway(upstream.port());
         int gatewayPort = gatewayPort(gateway);
@@ -96,8 +105,11 @@ public final class GatewayOverheadBenchmark {
                 }
                 String path = kind.equals("json") ? "/v1/embeddings" : "/v1/chat/completions";
                 String body = kind.equals("json") ? EMBED_REQUEST : CHAT_REQUEST;
-                run(direct, null, path, body, connections, warmup);
-                Result d = run(direct, null, path, body, connections, seconds);
+                Result d = null;
+                if (measureDirect) {
+                    run(direct, null, path, body, connections, warmup);
+                    d = run(direct, null, path, body, connections, seconds);
+                }
                 run(viaGateway, gateway, path, body, connections, warmup);
                 Result g = run(viaGateway, gateway, path, body, connections, seconds);
                 report(kind, d, g);
@@ -114,6 +126,13 @@ public final class GatewayOverheadBenchmark {
     }
 
     private static void report(String kind, Result direct, Result gateway) {
+        if (direct == null) {
+            System.out.printf("%-4s gateway: p50 %7.3f ms  p99 %7.3f ms  %9.0f req/s  errors %d  (load %s -> %s)%n",
+                    kind, ms(gateway.latency().getValueAtPercentile(50)), ms(gateway.latency().getValueAtPercentile(99)),
+                    gateway.perSecond(), gateway.errors(), gateway.loadBefore(), gateway.loadAfter());
+            reportGatewayCpu(kind, gateway);
+            return;
+        }
         System.out.printf("%-4s direct : p50 %7.3f ms  p99 %7.3f ms  %9.0f req/s  errors %d  bench JVM CPU %5.0f us/req"
                 + "  (load %s -> %s)%n", kind, ms(direct.latency().getValueAtPercentile(50)),
                 ms(direct.latency().getValueAtPercentile(99)), direct.perSecond(), direct.errors(),
@@ -127,8 +146,17 @@ public final class GatewayOverheadBenchmark {
                 ms(gateway.latency().getValueAtPercentile(50) - direct.latency().getValueAtPercentile(50)),
                 ms(gateway.latency().getValueAtPercentile(99) - direct.latency().getValueAtPercentile(99)),
                 gateway.perSecond() / direct.perSecond());
+        System.out.printf("%-4s upstream + load generator (bench JVM) CPU per request: direct %.3f ms, via the "
+                + "gateway %.3f ms%n", kind, direct.benchCpuMicros() / 1000, gateway.benchCpuMicros() / 1000);
+        reportGatewayCpu(kind, gateway);
+    }
+
+    private static void reportGatewayCpu(String kind, Result gateway) {
         System.out.printf("%-4s gateway JVM CPU per request: %.3f ms (one core at this cost: %.0f req/s)%n", kind,
                 gateway.gatewayCpuMicros() / 1000, 1e6 / gateway.gatewayCpuMicros());
+        StringBuilder split = new StringBuilder();
+        gateway.gatewayThreadMicros().forEach((group, micros) -> split.append(String.format("  %s %.3f", group, micros / 1000)));
+        System.out.printf("%-4s   by thread, ms per request:%s%n", kind, split);
     }
 
     private static double ms(long nanos) {
@@ -143,6 +171,7 @@ public final class GatewayOverheadBenchmark {
         String loadBefore = loadAverage();
         long cpuStart = CPU.getProcessCpuTime();
         long gatewayCpuStart = cpuNanos(gateway);
+        Map<String, Long> threadTicksStart = threadTicks(gateway);
         long start = System.nanoTime();
         long end = start + Duration.ofSeconds(seconds).toNanos();
         Flux.range(0, connections)
@@ -173,7 +202,10 @@ public final class GatewayOverheadBenchmark {
         long requests = Math.max(1, completed.get());
         double benchCpu = (CPU.getProcessCpuTime() - cpuStart) / 1e3 / requests;
         double gatewayCpu = gateway == null ? 0 : (cpuNanos(gateway) - gatewayCpuStart) / 1e3 / requests;
-        return new Result(latency, completed.get() / elapsed, errors.get(), benchCpu, gatewayCpu, loadBefore,
+        Map<String, Double> threads = new TreeMap<>();
+        threadTicks(gateway).forEach((group, ticks) -> threads.put(group,
+                (ticks - threadTicksStart.getOrDefault(group, 0L)) / TICKS_PER_SECOND * 1e6 / requests));
+        return new Result(latency, completed.get() / elapsed, errors.get(), benchCpu, gatewayCpu, threads, loadBefore,
                 loadAverage());
     }
 
@@ -181,6 +213,43 @@ public final class GatewayOverheadBenchmark {
     private static long cpuNanos(Process process) {
         return process == null ? 0 : process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElseThrow(
                 () -> new IllegalStateException("this OS does not report the CPU time of the gateway's process"));
+    }
+
+    /**
+     * CPU ticks (user + system) of the process's threads so far, summed by kind: the event loops that serve the
+     * requests ({@code reactor-http-nio-*}), the JIT compilers, the garbage collector and everything else
+     * (timers, logging, the VM thread). Empty where /proc is not there.
+     */
+    private static Map<String, Long> threadTicks(Process process) {
+        Map<String, Long> ticks = new TreeMap<>();
+        if (process == null) {
+            return ticks;
+        }
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+            for (Path task : tasks.toList()) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                }
+                catch (IOException gone) {
+                    continue; // the thread ended meanwhile
+                }
+                int open = stat.indexOf('(');
+                int close = stat.lastIndexOf(')');
+                String name = stat.substring(open + 1, close);
+                String[] fields = stat.substring(close + 2).split(" ");
+                long used = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
+                String group = name.startsWith("reactor-http") ? "event-loops"
+                        : name.contains("CompilerThre") ? "jit"
+                        : name.startsWith("GC ") || name.startsWith("G1 ") ? "gc"
+                        : name.startsWith("parallel-") ? "reactor-timers" : "other";
+                ticks.merge(group, used, Long::sum);
+            }
+        }
+        catch (IOException e) {
+            return Map.of();
+        }
+        return ticks;
     }
 
     private static String loadAverage() {
