@@ -21,8 +21,10 @@ import dev.sextant.inference.tokenizer.Tokenizer;
 /**
  * Iteration-level continuous batching over one model's session: requests join the running batch between steps
  * and leave when done; each step mixes decode tokens (first, to keep inter-token latency) with prefill chunks cut
- * to {@code maxBatchedTokens}; when the paged KV cache runs out the newest sequence is preempted and later
- * recomputed, never an out-of-memory failure. One thread steps the engine; callers only enqueue and cancel.
+ * to {@code maxBatchedTokens} (and to {@code mixedPrefillTokens} beside decode rows); a burst of arrivals is prefilled
+ * before its streams start decoding ({@code prefillBurstsFirst}, see {@link SchedulerConfig}); when the paged KV
+ * cache runs out the newest sequence is preempted and later recomputed, never an out-of-memory failure. One thread
+ * steps the engine; callers only enqueue and cancel.
  *
  * <pre>{@code
  * GenerationHandle h = scheduler.submit(request, event -> queue.add(event));
@@ -57,7 +59,8 @@ public final class Scheduler implements AutoCloseable {
         this.metrics = metrics;
         int slots = Math.min(config.maxNumSeqs(), session.options().maxSequences());
         int batchTokens = Math.min(config.maxBatchedTokens(), session.options().maxBatch());
-        this.config = new SchedulerConfig(slots, batchTokens, config.maxWaiting(), config.prefixCaching());
+        this.config = new SchedulerConfig(slots, batchTokens, config.maxWaiting(), config.prefixCaching(),
+                Math.min(config.mixedPrefillTokens(), batchTokens), config.prefillBurstsFirst());
         for (int s = 0; s < slots; s++) {
             freeSlots.add(s);
         }
@@ -210,25 +213,44 @@ public final class Scheduler implements AutoCloseable {
         batch.clear();
         int budget = config.maxBatchedTokens();
         int rows = 0;
-        // decode rows first (one pending token), then prefill chunks in admission order
-        for (int pass = 0; pass < 2; pass++) {
+        // A prefilled sequence that has not decoded yet waits while prompts submitted before its first token are
+        // still being prefilled (SchedulerConfig.prefillBurstsFirst).
+        long oldestPrefill = Long.MAX_VALUE;
+        if (config.prefillBurstsFirst()) {
             for (Sequence seq : running) {
-                int pending = seq.pending();
-                boolean decode = pending == 1;
-                if ((pass == 0) != decode || pending <= 0 || budget <= 0) {
-                    continue;
+                if (!seq.prefilled && seq.submittedNanos < oldestPrefill) {
+                    oldestPrefill = seq.submittedNanos;
                 }
-                int n = Math.min(pending, budget);
-                for (int i = 0; i < n; i++) {
-                    int index = seq.computed + i;
-                    boolean last = index == seq.length - 1;
-                    batch.add(seq.tokens[index], index, seq.slot, last);
-                }
-                rowSequence[rows] = seq;
-                rowFed[rows] = n;
-                rows++;
-                budget -= n;
             }
+        }
+        // decode rows first (one pending token), then prefill chunks in admission order
+        int decodes = 0;
+        for (Sequence seq : running) {
+            if (!seq.prefilled || seq.pending() != 1 || budget <= 0 || !seq.decoded && seq.readyNanos > oldestPrefill) {
+                continue;
+            }
+            batch.add(seq.tokens[seq.computed], seq.computed, seq.slot, true);
+            rowSequence[rows] = seq;
+            rowFed[rows] = 1;
+            rows++;
+            budget--;
+            decodes++;
+        }
+        int prefillBudget = decodes > 0 ? Math.min(budget, config.mixedPrefillTokens()) : budget;
+        for (Sequence seq : running) {
+            int pending = seq.pending();
+            if (seq.prefilled || pending <= 0 || prefillBudget <= 0) {
+                continue;
+            }
+            int n = Math.min(pending, prefillBudget);
+            for (int i = 0; i < n; i++) {
+                int index = seq.computed + i;
+                batch.add(seq.tokens[index], index, seq.slot, index == seq.length - 1);
+            }
+            rowSequence[rows] = seq;
+            rowFed[rows] = n;
+            rows++;
+            prefillBudget -= n;
         }
         if (batch.size() == 0) {
             return;
@@ -249,6 +271,12 @@ public final class Scheduler implements AutoCloseable {
             rowSequence[r] = null;
             seq.computed += rowFed[r];
             if (seq.computed == seq.length) {
+                if (seq.prefilled) {
+                    seq.decoded = true;
+                } else {
+                    seq.prefilled = true;
+                    seq.readyNanos = now;
+                }
                 accept(seq, output++, now);
             }
         }
@@ -303,6 +331,8 @@ public final class Scheduler implements AutoCloseable {
         freeSlots.addFirst(victim.slot);
         victim.slot = -1;
         victim.computed = 0;
+        victim.prefilled = false;
+        victim.decoded = false;
         victim.preemptions++;
         queued.incrementAndGet();
         waiting.addFirst(victim);

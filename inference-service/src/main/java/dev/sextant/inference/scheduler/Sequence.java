@@ -29,6 +29,12 @@ final class Sequence implements GenerationHandle {
     int computed;
     int generated;
     int preemptions;
+    /** The KV cache holds the whole context once (prompt, or prompt and output after a preemption). */
+    boolean prefilled;
+    /** A decode step has run since the prefill completed. */
+    boolean decoded;
+    /** When the prefill completed (its token sampled). */
+    long readyNanos;
     long firstTokenNanos;
     long lastTokenNanos;
     boolean finished;

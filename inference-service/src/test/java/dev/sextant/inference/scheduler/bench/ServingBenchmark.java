@@ -38,7 +38,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  *     dev.sextant.inference.scheduler.bench.ServingBenchmark 2 128 128
  * </pre>
  * Arguments: threads (default 2), prompt tokens (128), output tokens (128), stream counts (default 1,4,16,64),
- * tokens per engine step (max-batched-tokens, default 512: smaller chunks keep running streams' ITL down).
+ * tokens per engine step (max-batched-tokens, default 512: smaller chunks keep running streams' ITL down), prefill
+ * tokens a step may carry beside decode rows (mixed-prefill-tokens, default: all of the step's), and whether a burst
+ * of arrivals is prefilled before its streams decode ({@code true}, the default, or {@code false}: the streams
+ * prefilled first decode beside the others' prefill chunks). See {@link SchedulerConfig}.
  */
 public final class ServingBenchmark {
 
@@ -60,11 +63,14 @@ public final class ServingBenchmark {
                     false, 10000f, 1e-5f), modelPath);
         }
         int stepTokens = args.length > 4 ? Integer.parseInt(args[4]) : 512;
+        int mixedPrefill = args.length > 5 ? Integer.parseInt(args[5]) : stepTokens;
+        boolean burstsFirst = args.length > 6 ? Boolean.parseBoolean(args[6]) : true;
         int maxStreams = Arrays.stream(streams).max().orElse(64);
         System.out.printf("machine: %d cores online (shared with other work: figures are noisy); model %s (%d MB); "
-                + "%d engine threads; prompt %d, output %d tokens per stream; greedy; at most %d tokens per step%n%n",
+                + "%d engine threads; prompt %d, output %d tokens per stream; greedy; at most %d tokens per step, %d of them "
+                + "prefill beside decode rows; bursts prefilled first: %s%n%n",
                 Runtime.getRuntime().availableProcessors(), modelPath, Files.size(modelPath) >> 20, threads, promptTokens,
-                outputTokens, stepTokens);
+                outputTokens, stepTokens, mixedPrefill, burstsFirst);
         Tokenizer tokenizer = Tokenizers.fromGguf(modelPath);
         double base = 0;
         double baseItl = 0;
@@ -72,14 +78,15 @@ public final class ServingBenchmark {
                 Session session = model.newSession(SessionOptions.defaults().withThreads(threads).withMaxSequences(maxStreams)
                         .withContextTokens(maxStreams * (promptTokens + outputTokens + 16)).withMaxBatch(512)
                         .withMaxOutputs(maxStreams));
-                Scheduler scheduler = new Scheduler("bench", session, tokenizer, new SchedulerConfig(maxStreams, stepTokens, 1024),
+                Scheduler scheduler = new Scheduler("bench", session, tokenizer, new SchedulerConfig(maxStreams, stepTokens, 1024)
+                        .withMixedPrefillTokens(mixedPrefill).withPrefillBurstsFirst(burstsFirst),
                         new SchedulerMetrics(new SimpleMeterRegistry(), "bench"))) {
             run(scheduler, model.info().vocabularySize(), 2, promptTokens, 8); // warm-up
-            System.out.println("streams  tok/s(aggregate)  TTFT p50 ms  TTFT p99 ms  ITL p50 ms  ITL p99 ms  wall s");
+            System.out.println("streams  tok/s(aggregate)  TTFT p50 ms  TTFT p99 ms  ITL p50 ms  ITL p99 ms  ITL max ms  wall s");
             for (int n : streams) {
                 Result r = run(scheduler, model.info().vocabularySize(), n, promptTokens, outputTokens);
-                System.out.printf("%7d  %16.1f  %11.1f  %11.1f  %10.2f  %10.2f  %6.1f%n", n, r.tokensPerSecond,
-                        r.ttftP50, r.ttftP99, r.itlP50, r.itlP99, r.wallSeconds);
+                System.out.printf("%7d  %16.1f  %11.1f  %11.1f  %10.2f  %10.2f  %10.1f  %6.1f%n", n, r.tokensPerSecond,
+                        r.ttftP50, r.ttftP99, r.itlP50, r.itlP99, r.itlMax, r.wallSeconds);
                 if (n == 1) {
                     base = r.tokensPerSecond;
                     baseItl = r.itlP99;
@@ -93,7 +100,8 @@ public final class ServingBenchmark {
         System.exit(0);
     }
 
-    private record Result(double tokensPerSecond, double ttftP50, double ttftP99, double itlP50, double itlP99, double wallSeconds) {
+    private record Result(double tokensPerSecond, double ttftP50, double ttftP99, double itlP50, double itlP99, double itlMax,
+            double wallSeconds) {
     }
 
     private static Result run(Scheduler scheduler, int vocab, int streams, int promptTokens, int outputTokens)
@@ -137,7 +145,8 @@ public final class ServingBenchmark {
             ttft[s] = (first[s] - submitted[s]) / 1e6;
         }
         double[] itl = gaps.stream().flatMap(List::stream).mapToDouble(n -> n / 1e6).toArray();
-        return new Result(streams * (double) outputTokens / wall, pct(ttft, 50), pct(ttft, 99), pct(itl, 50), pct(itl, 99), wall);
+        return new Result(streams * (double) outputTokens / wall, pct(ttft, 50), pct(ttft, 99), pct(itl, 50), pct(itl, 99),
+                pct(itl, 100), wall);
     }
 
     private static double pct(double[] values, double p) {
