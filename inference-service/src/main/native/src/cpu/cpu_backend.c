@@ -30,6 +30,7 @@ typedef struct cpu_ctx {
     float *hb;         /* (n_batch, n_ff) gate, then SwiGLU output */
     float *hb2;        /* (n_batch, n_ff) up */
     float *out_x;      /* (n_out, dim) final-normed output rows */
+    float *rope_cs;    /* (n_batch, head_dim) cos then sin of each row's rotation angles */
     float *scores;     /* (n_threads, att_tile, n_head, max_seq_len) attention scores */
     int att_tile;
     int *tiles;        /* (n_batch + 1) attention tile starts */
@@ -145,10 +146,16 @@ static void rmsnorm(float *o, const float *x, const sx_tensor *w, int n, float e
     for (int i = 0; i < n; i++) o[i] = x[i] * s * wf[i];
 }
 
-static void rope(float *v, int n_heads, int head_dim, int pos, const float *inv_freq, sx_rope_kind kind) {
+/* cos and sin of a row's rotation angles, computed once per step and row (the same for every layer and for q and k). */
+static void rope_angles(float *cs, int head_dim, int pos, const float *inv_freq) {
+    const int half = head_dim / 2;
+    for (int i = 0; i < half; i++) { float th = (float)pos * inv_freq[i]; cs[i] = cosf(th); cs[half + i] = sinf(th); }
+}
+
+static void rope(float *v, int n_heads, int head_dim, const float *angles, sx_rope_kind kind) {
     const int half = head_dim / 2;
     for (int i = 0; i < half; i++) {
-        float th = (float)pos * inv_freq[i], cs = cosf(th), sn = sinf(th);
+        const float cs = angles[i], sn = angles[half + i];
         for (int h = 0; h < n_heads; h++) {
             float *hv = v + h * head_dim;
             int a = kind == SX_ROPE_NEOX ? i : 2 * i, b = kind == SX_ROPE_NEOX ? i + half : 2 * i + 1;
@@ -218,11 +225,11 @@ static void rows_task(void *arg, int ith, int nth) {
             if (j->norm) rmsnorm(c->xb + (size_t)b * dim, x, j->norm, dim, hp->norm_eps, NULL);
         } else if (j->kind == ROWS_SWIGLU) {   /* hb = silu(hb) * hb2 */
             float *g = c->hb + (size_t)b * ff; const float *u = c->hb2 + (size_t)b * ff;
-            for (int i = 0; i < ff; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+            kern->silu_mul(g, u, ff);
         } else {                               /* rotate q and k, store k and v in the row's cache cell */
-            const int pos = j->batch->pos[b];
-            rope(c->q + (size_t)b * q_dim, hp->n_head, hd, pos, m->inv_freq, hp->rope_kind);
-            rope(c->k + (size_t)b * kv_dim, hp->n_head_kv, hd, pos, m->inv_freq, hp->rope_kind);
+            const float *angles = c->rope_cs + (size_t)b * hd;
+            rope(c->q + (size_t)b * q_dim, hp->n_head, hd, angles, hp->rope_kind);
+            rope(c->k + (size_t)b * kv_dim, hp->n_head_kv, hd, angles, hp->rope_kind);
             const size_t cell = j->layer_off + (size_t)j->ctx->cells[b] * kv_dim;
             if (c->kv_es == 2) {
                 kern->to_f16(c->k + (size_t)b * kv_dim, (uint16_t *)c->k_cache + cell, kv_dim);
@@ -244,6 +251,34 @@ static void rows(sx_context *ctx, cpu_ctx *c, const sx_batch *batch, int kind, i
 
 /* ---- forward ---- */
 
+/* Build with -DSX_PROFILE for wall time per phase of the forward pass, printed to stderr when the context is freed. */
+#ifdef SX_PROFILE
+#include <stdio.h>
+#include <time.h>
+enum { PH_EMBED, PH_NORM, PH_QKV, PH_ROPE, PH_ATTN, PH_WO, PH_GATEUP, PH_SWIGLU, PH_DOWN, PH_OUT, PH_N };
+static const char *ph_name[PH_N] = { "embed", "add+norm", "qkv", "rope+kv", "attention", "wo", "gate+up", "swiglu", "down", "output" };
+/* two sets: decode-only calls (every row produces logits) and the others (prefill or mixed) */
+static double ph_time[2][PH_N]; static long ph_calls[2]; static int ph_set;
+static double ph_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+#define PH(id) do { double t_ = ph_now(); ph_time[ph_set][ph_prev] += t_ - ph_t; ph_t = t_; ph_prev = (id); } while (0)
+#define PH_BEGIN double ph_t = ph_now(); int ph_prev = PH_EMBED; ph_set = ctx->n_outputs != n; ph_calls[ph_set]++
+#define PH_END PH(PH_EMBED)
+static void ph_report(void) {
+    for (int k = 0; k < 2; k++) {
+        if (!ph_calls[k]) continue;
+        double tot = 0; for (int i = 0; i < PH_N; i++) tot += ph_time[k][i];
+        fprintf(stderr, "profile, %s: %ld calls, %.2f ms/call:", k ? "prefill/mixed" : "decode-only", ph_calls[k], tot / ph_calls[k] * 1e3);
+        for (int i = 0; i < PH_N; i++) fprintf(stderr, " %s %.2f", ph_name[i], ph_time[k][i] / ph_calls[k] * 1e3);
+        fprintf(stderr, "\n");
+    }
+    memset(ph_time, 0, sizeof ph_time); memset(ph_calls, 0, sizeof ph_calls);
+}
+#else
+#define PH(id) ((void)0)
+#define PH_BEGIN ((void)0)
+#define PH_END ((void)0)
+#endif
+
 static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
     cpu_ctx *c = ctx->backend_state;
     const sx_model *m = ctx->model;
@@ -251,6 +286,8 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
     const int n = batch->n_tokens, dim = hp->n_embd, hd = hp->head_dim;
     const int q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd, ff = hp->n_ff;
     const size_t emb_rb = sx_row_bytes(m->tok_embd->type, dim);
+    PH_BEGIN;
+    for (int b = 0; b < n; b++) rope_angles(c->rope_cs + (size_t)b * hd, hd, batch->pos[b], m->inv_freq);
     for (int b = 0; b < n; b++) {
         if (m->tok_embd->type == SX_Q8_0X8) sx_get_row_q8_0x8(m->tok_embd->data, batch->tokens[b], c->x + (size_t)b * dim, dim);
         else sx_dequant_row(m->tok_embd->type, (const uint8_t *)m->tok_embd->data + (size_t)batch->tokens[b] * emb_rb, c->x + (size_t)b * dim, dim);
@@ -258,12 +295,16 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
 
     for (int l = 0; l < hp->n_layer; l++) {
         const sx_layer *L = &m->layers[l];
+        PH(PH_NORM);
         if (l == 0) rows(ctx, c, batch, ROWS_ADD_NORM, n, NULL, L->attn_norm, 0, (size_t)dim); /* later layers: fused below */
         mm_op qkv[3] = { { L->wq, L->bq, c->q, q_dim }, { L->wk, L->bk, c->k, kv_dim }, { L->wv, L->bv, c->v, kv_dim } };
+        PH(PH_QKV);
         matmul(c, c->xb, n, dim, qkv, 3);
+        PH(PH_ROPE);
         rows(ctx, c, batch, ROWS_ROPE_KV, n, NULL, NULL, (size_t)l * c->n_cells * kv_dim, (size_t)(q_dim + 3 * kv_dim));
         /* Tiles: runs of up to ATT_TILE rows of one sequence at consecutive positions. Enough tasks for every thread
          * to have two, but whole tiles where there are that many tiles. */
+        PH(PH_ATTN);
         int n_tiles = 0;
         for (int b = 0; b < n; b++)
             if (b == 0 || batch->seq_id[b] != batch->seq_id[b - 1] || batch->pos[b] != batch->pos[b - 1] + 1 || b - c->tiles[n_tiles - 1] == c->att_tile)
@@ -277,16 +318,23 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
         int att_work = 0; for (int b = 0; b < n; b++) att_work += (batch->pos[b] + 1) * hp->n_head * hd;
         sx_pool_run(c->pool, att_task, &aj, att_work < 65536 ? 1 : c->n_threads);
         mm_op wo = { L->wo, NULL, c->hb, dim };  /* hb as temporary (n, dim) */
+        PH(PH_WO);
         matmul(c, c->xb, n, q_dim, &wo, 1);
+        PH(PH_NORM);
         rows(ctx, c, batch, ROWS_ADD_NORM, n, c->hb, L->ffn_norm, 0, (size_t)dim);
         mm_op gu[2] = { { L->w_gate, NULL, c->hb, ff }, { L->w_up, NULL, c->hb2, ff } };
+        PH(PH_GATEUP);
         matmul(c, c->xb, n, dim, gu, 2);
+        PH(PH_SWIGLU);
         rows(ctx, c, batch, ROWS_SWIGLU, n, NULL, NULL, 0, (size_t)ff * 8);
         mm_op down = { L->w_down, NULL, c->xb, dim };
+        PH(PH_DOWN);
         matmul(c, c->hb, n, ff, &down, 1);
+        PH(PH_NORM);
         /* x += down output (in xb, read before xb is overwritten row by row), then the next layer's input norm */
         rows(ctx, c, batch, ROWS_ADD_NORM, n, c->xb, l + 1 < hp->n_layer ? m->layers[l + 1].attn_norm : NULL, 0, (size_t)dim);
     }
+    PH(PH_OUT);
     for (int k = 0; k < ctx->n_outputs; k++) {
         int b = ctx->out_rows[k];
         rmsnorm(c->out_x + (size_t)k * dim, c->x + (size_t)b * dim, m->output_norm, dim, hp->norm_eps, NULL);
@@ -295,6 +343,7 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
         mm_op out = { m->output, NULL, ctx->logits, hp->n_vocab };
         matmul(c, c->out_x, ctx->n_outputs, dim, &out, 1);
     }
+    PH_END;
     return SX_OK;
 }
 
@@ -344,9 +393,12 @@ static sx_status cpu_model_init(sx_model *m, int device) {
 static void cpu_context_free(sx_context *ctx) {
     cpu_ctx *c = ctx->backend_state;
     if (!c) return;
+#ifdef SX_PROFILE
+    ph_report();
+#endif
     sx_pool_free(c->pool);
     free(c->k_cache); free(c->v_cache); free(c->x); free(c->xb); free(c->q); free(c->k); free(c->v);
-    free(c->hb); free(c->hb2); free(c->out_x); free(c->scores); free(c->tiles);
+    free(c->hb); free(c->hb2); free(c->out_x); free(c->rope_cs); free(c->scores); free(c->tiles);
     for (int i = 0; i < ACT_KINDS; i++) free(c->act[i]);
     free(c);
     ctx->backend_state = NULL;
@@ -375,6 +427,7 @@ static sx_status cpu_context_init(sx_context *ctx) {
     c->hb = malloc(sizeof(float) * nb * (ff > dim ? ff : dim));
     c->hb2 = malloc(sizeof(float) * nb * ff);
     c->out_x = malloc(sizeof(float) * (size_t)ctx->params.n_out_max * dim);
+    c->rope_cs = malloc(sizeof(float) * nb * hd);
     const size_t per_row = sizeof(float) * hp->n_head * max_len;
     c->att_tile = per_row * ATT_TILE <= ATT_SCORES_BYTES ? ATT_TILE : (int)(ATT_SCORES_BYTES / per_row) > 1 ? (int)(ATT_SCORES_BYTES / per_row) : 1;
     c->scores = malloc(per_row * (size_t)c->n_threads * c->att_tile);
@@ -382,7 +435,7 @@ static sx_status cpu_context_init(sx_context *ctx) {
     c->act[ACT_Q8_0] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0));
     c->act[ACT_Q8_K] = malloc(nb * (kmax / QK_K + 1) * sizeof(block_q8_K));
     c->act[ACT_Q8_0U] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0u));
-    if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v || !c->hb || !c->hb2 || !c->out_x
+    if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v || !c->hb || !c->hb2 || !c->out_x || !c->rope_cs
         || !c->scores || !c->tiles || !c->act[ACT_Q8_0] || !c->act[ACT_Q8_K] || !c->act[ACT_Q8_0U]) {
         cpu_context_free(ctx);
         return sx_set_error(SX_ERR_NO_MEMORY, "out of memory for a context of %d cells", c ? ctx->n_blocks * ctx->params.kv_block_size : 0);

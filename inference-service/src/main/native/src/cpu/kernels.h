@@ -27,6 +27,7 @@ typedef struct sx_kernels {
     void (*attn)(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v, int kv_es,
                  size_t stride, const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out, size_t out_stride);
     void (*to_f16)(const float *x, uint16_t *y, int n); /* round to nearest even */
+    void (*silu_mul)(float *g, const float *u, int n);  /* g[i] = g[i] / (1 + expf(-g[i])) * u[i], bit for bit */
 } sx_kernels;
 
 const sx_kernels *sx_kernels_get(void);

@@ -155,6 +155,65 @@ static void quant_q8_0_avx2(const float *x, void *y, int n) { quant_q8_0_body(x,
 static void quant_q8_K_avx2(const float *x, void *y, int n) { quant_q8_K_body(x, y, n); }
 
 
+/* expf, eight lanes at a time, giving the bits of glibc's expf (since 2.28: ARM's optimized-routines method, as its FMA
+ * build evaluates it, which is the one glibc picks on a CPU with AVX2 and FMA): x * 32 / ln 2 = k + r, 2^(k/32) from a
+ * 32-entry table with k / 32 added to the exponent, 2^(r/32) by a cubic in double precision, one rounding to float at
+ * the end. The product x * 32 / ln 2 is rounded once where it is shifted to get k and not at all where r is taken
+ * (a fused multiply-subtract): glibc's FMA build contracts the second use and not the first. Checked bit for bit
+ * against libm's expf on every float with |x| < 88; lanes outside that range (overflow, underflow, inf, NaN) call
+ * expf itself. */
+static const uint64_t expf_tab[32] = {
+    0x3ff0000000000000, 0x3fefd9b0d3158574, 0x3fefb5586cf9890f, 0x3fef9301d0125b51, 0x3fef72b83c7d517b, 0x3fef54873168b9aa,
+    0x3fef387a6e756238, 0x3fef1e9df51fdee1, 0x3fef06fe0a31b715, 0x3feef1a7373aa9cb, 0x3feedea64c123422, 0x3feece086061892d,
+    0x3feebfdad5362a27, 0x3feeb42b569d4f82, 0x3feeab07dd485429, 0x3feea47eb03a5585, 0x3feea09e667f3bcd, 0x3fee9f75e8ec5f74,
+    0x3feea11473eb0187, 0x3feea589994cce13, 0x3feeace5422aa0db, 0x3feeb737b0cdc5e5, 0x3feec49182a3f090, 0x3feed503b23e255d,
+    0x3feee89f995ad3ad, 0x3feeff76f2fb5e47, 0x3fef199bdd85529c, 0x3fef3720dcef9069, 0x3fef5818dcfba487, 0x3fef7c97337b9b5f,
+    0x3fefa4afa2a490da, 0x3fefd0765b6e4540 };
+
+static inline __m128 expf4_pd(__m128 x) {
+    const __m256d inv_ln2n = _mm256_set1_pd(0x1.71547652b82fep+0 * 32), shift = _mm256_set1_pd(0x1.8p+52);
+    const __m256d xd = _mm256_cvtps_pd(x);
+    __m256d kd = _mm256_add_pd(_mm256_mul_pd(inv_ln2n, xd), shift);
+    const __m256i ki = _mm256_castpd_si256(kd);
+    kd = _mm256_sub_pd(kd, shift);
+    const __m256d r = _mm256_fmsub_pd(inv_ln2n, xd, kd);
+    __m256i t = _mm256_i64gather_epi64((const long long *)expf_tab, _mm256_and_si256(ki, _mm256_set1_epi64x(31)), 8);
+    t = _mm256_add_epi64(t, _mm256_slli_epi64(ki, 47));
+    const __m256d z = _mm256_fmadd_pd(_mm256_set1_pd(0x1.c6af84b912394p-5 / 32 / 32 / 32), r, _mm256_set1_pd(0x1.ebfce50fac4f3p-3 / 32 / 32));
+    __m256d y = _mm256_fmadd_pd(_mm256_set1_pd(0x1.62e42ff0c52d6p-1 / 32), r, _mm256_set1_pd(1.0));
+    y = _mm256_fmadd_pd(z, _mm256_mul_pd(r, r), y);
+    return _mm256_cvtpd_ps(_mm256_mul_pd(y, _mm256_castsi256_pd(t)));
+}
+
+/* expf of 8 floats (lanes with |x| >= 88 or NaN through libm). */
+static inline __m256 expf8(__m256 x) {
+    const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    if (_mm256_movemask_ps(_mm256_cmp_ps(ax, _mm256_set1_ps(88.0f), _CMP_LT_OQ)) != 0xff) {
+        float v[8]; _mm256_storeu_ps(v, x);
+        for (int i = 0; i < 8; i++) v[i] = expf(v[i]);
+        return _mm256_loadu_ps(v);
+    }
+    return _mm256_set_m128(expf4_pd(_mm256_extractf128_ps(x, 1)), expf4_pd(_mm256_castps256_ps128(x)));
+}
+
+/* expsub_scalar (kernels_impl.h), eight at a time. */
+static inline void expsub_avx2(float *x, int n, float m) {
+    const __m256 vm = _mm256_set1_ps(m); int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, expf8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm)));
+    for (; i < n; i++) x[i] = expf(x[i] - m);
+}
+
+/* silu_mul_generic, eight at a time: the same operations in the same order. */
+static void silu_mul_avx2(float *g, const float *u, int n) {
+    const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-0.0f); int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_loadu_ps(g + i);
+        const __m256 e = expf8(_mm256_xor_ps(x, neg));
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(x, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
+    }
+    for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
 /* attn over an F16 cache with F16C conversions; 8-lane dot like dot_f32_avx2's structure for hd % 8 == 0. */
 static inline float dotk_f16_avx2(int hd, const float *q, const void *kv) {
     const uint16_t *k = kv; __m256 s0 = _mm256_setzero_ps(); int d = 0;
@@ -224,7 +283,7 @@ static void attn_f16_x8(int hd, int nh, int group, int nt, int n_pos0, const flo
                 }
             }
     }
-    attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride);
+    attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride, expsub_avx2);
     const uint16_t *vr[ATT_GROUP];
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
@@ -252,8 +311,8 @@ static void attn_avx2(int hd, int nh, int group, int nt, int n_pos0, const float
     if (kv_es == 2 && hd % 8 == 0 && hd <= 256)
         attn_f16_x8(hd, nh, group, nt, n_pos0, q, q_stride, k, v, stride, blocks, bs, scale, sc, sc_stride, out, out_stride);
     else if (kv_es == 2)
-        attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 2, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16_avx2, axpyv_f16_avx2);
-    else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 4, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32);
+        attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 2, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16_avx2, axpyv_f16_avx2, expsub_avx2);
+    else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 4, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32, expsub_avx2);
 }
 static void to_f16_avx2(const float *x, uint16_t *y, int n) {
     int i = 0;
@@ -279,7 +338,7 @@ const sx_kernels *sx_kernels_avx2(void) {
         k.quant[SX_Q8_0] = k.quant[SX_Q4_0] = quant_q8_0_avx2;
         k.quant[SX_Q4_K] = k.quant[SX_Q6_K] = quant_q8_K_avx2;
         k.dot_f32 = dot_f32_avx2; k.axpy_f32 = axpy_f32_avx2; k.attn = attn_avx2;
-        k.to_f16 = to_f16_avx2;
+        k.to_f16 = to_f16_avx2; k.silu_mul = silu_mul_avx2;
         for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         k.gemm[SX_Q8_0] = gemm_q8_0_avx2;
         if (sx_cpu()->avx512vnni && sx_cpu()->avx512vl) { /* Q8_0 weights are repacked to SX_Q8_0X8 at model init */

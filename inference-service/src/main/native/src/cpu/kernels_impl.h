@@ -126,18 +126,38 @@ SX_INLINE void quant_q8_K_body(const float *x, void *y, int n) {
     }
 }
 
-/* The softmax step of attention: scores of row t, head h (nt * nh rows of sc_stride) become exp(s - max), their
- * sum's inverse goes to inv, and the output slices are zeroed for the value pass. */
+/* x[i] = expf(x[i] - m): the reference for the vector versions, which must give the same bits. */
+SX_INLINE void expsub_scalar(float *x, int n, float m) { for (int i = 0; i < n; i++) x[i] = expf(x[i] - m); }
+
+/* The softmax step of attention: scores of row t, head h (nt * nh rows of sc_stride) become exp(s - max) (through
+ * expsub), their sum's inverse goes to inv, and the output slices are zeroed for the value pass. Each row's sum runs
+ * over its positions in order; four rows' sums are interleaved so that their add chains overlap. */
 SX_INLINE void attn_softmax(int hd, int nh, int nt, int n_pos0, float *sc, size_t sc_stride, const float *mx, float *inv,
-                            float *out, size_t out_stride) {
+                            float *out, size_t out_stride, void (*expsub)(float *, int, float)) {
+    const int rows = nt * nh;
+    for (int r = 0; r < rows; r++) expsub(sc + r * sc_stride, n_pos0 + r / nh, mx[r]);
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const float *s0 = sc + r * sc_stride, *s1 = s0 + sc_stride, *s2 = s1 + sc_stride, *s3 = s2 + sc_stride;
+        const int n0 = n_pos0 + r / nh, n1 = n_pos0 + (r + 1) / nh, n2 = n_pos0 + (r + 2) / nh, n3 = n_pos0 + (r + 3) / nh;
+        const int n = n0 < n3 ? n0 : n3; /* rows grow with t: the first is the shortest */
+        float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        int p = 0;
+        for (; p < n; p++) { a0 += s0[p]; a1 += s1[p]; a2 += s2[p]; a3 += s3[p]; }
+        for (int q = p; q < n0; q++) a0 += s0[q];
+        for (int q = p; q < n1; q++) a1 += s1[q];
+        for (int q = p; q < n2; q++) a2 += s2[q];
+        for (int q = p; q < n3; q++) a3 += s3[q];
+        inv[r] = 1.0f / a0; inv[r + 1] = 1.0f / a1; inv[r + 2] = 1.0f / a2; inv[r + 3] = 1.0f / a3;
+    }
+    for (; r < rows; r++) {
+        float sum = 0; const float *sr = sc + r * sc_stride;
+        for (int p = 0; p < n_pos0 + r / nh; p++) sum += sr[p];
+        inv[r] = 1.0f / sum;
+    }
     for (int t = 0; t < nt; t++)
-        for (int h = 0; h < nh; h++) {
-            const int r = t * nh + h;
-            float sum = 0, *sr = sc + r * sc_stride;
-            for (int p = 0; p < n_pos0 + t; p++) { sr[p] = expf(sr[p] - mx[r]); sum += sr[p]; }
-            inv[r] = 1.0f / sum;
+        for (int h = 0; h < nh; h++)
             for (int d = 0; d < hd; d++) out[t * out_stride + (size_t)h * hd + d] = 0;
-        }
 }
 
 /* Softmax attention of nt query rows of one sequence at consecutive positions (row t attends to positions
@@ -148,11 +168,13 @@ SX_INLINE void attn_softmax(int hd, int nh, int nt, int n_pos0, float *sc, size_
  * rows and heads of the tile (a block's cells are contiguous). Per row and head the arithmetic and its order are
  * those of that row and head alone (scores, max, exp and sum, then values by position), so the tile size changes
  * no result. scores holds nt * nh rows of sc_stride floats. dotk(hd, q, k) and axpyv(hd, a, v, out) read the
- * cache's element type; instantiations pass constant functions, which inlining resolves. */
+ * cache's element type, expsub is expsub_scalar or a vector version with the same results; instantiations pass
+ * constant functions, which inlining resolves. */
 SX_INLINE void attn_core(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v,
                          size_t es, size_t stride, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride,
                          float *out, size_t out_stride,
-                         float (*dotk)(int, const float *, const void *), void (*axpyv)(int, float, const void *, float *)) {
+                         float (*dotk)(int, const float *, const void *), void (*axpyv)(int, float, const void *, float *),
+                         void (*expsub)(float *, int, float)) {
     float mx[nt * nh], inv[nt * nh];
     const int n_pos = n_pos0 + nt - 1; /* the last row's */
     for (int i = 0; i < nt * nh; i++) mx[i] = -INFINITY;
@@ -168,7 +190,7 @@ SX_INLINE void attn_core(int hd, int nh, int group, int nt, int n_pos0, const fl
                 }
         }
     }
-    attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride);
+    attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride, expsub);
     for (int b = 0, p = 0; p < n_pos; b++) {
         const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {

@@ -18,9 +18,11 @@ static void to_f16_generic(const float *x, uint16_t *y, int n) { for (int i = 0;
 static void attn_generic(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v,
                          int kv_es, size_t stride, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
                          size_t out_stride) {
-    if (kv_es == 2) attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 2, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16, axpyv_f16);
-    else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 4, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32);
-}static void axpy_f32_generic(int n, float a, const float *x, float *y) { axpy_f32_body(n, a, x, y); }
+    if (kv_es == 2) attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 2, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16, axpyv_f16, expsub_scalar);
+    else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 4, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32, expsub_scalar);
+}
+static void axpy_f32_generic(int n, float a, const float *x, float *y) { axpy_f32_body(n, a, x, y); }
+static void silu_mul_generic(float *g, const float *u, int n) { for (int i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i]; }
 
 
 const sx_kernels *sx_kernels_scalar(void) {
@@ -35,7 +37,7 @@ const sx_kernels *sx_kernels_scalar(void) {
         k.quant[SX_Q8_0] = k.quant[SX_Q4_0] = quant_q8_0_generic;
         k.quant[SX_Q4_K] = k.quant[SX_Q6_K] = quant_q8_K_generic;
         k.dot_f32 = dot_f32_generic; k.axpy_f32 = axpy_f32_generic; k.attn = attn_generic;
-        k.to_f16 = to_f16_generic;
+        k.to_f16 = to_f16_generic; k.silu_mul = silu_mul_generic;
         for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         init = 1;
     }

@@ -55,15 +55,35 @@ void sx_get_row_q8_0x8(const void *data, int64_t row, float *dst, int k) {
     }
 }
 
-/* Activations: Q8_0 quantization (same rounding), scale kept as the float value of its fp16, quants + 128. */
+/* Activations: Q8_0 quantization (same rounding), scale kept as the float value of its fp16, quants + 128. Two
+ * 16-lane vectors per block: the largest magnitude is exact in any order, x * (1 / d) is the same product, and
+ * vcvtps2dq rounds to nearest even as nearbyintf does in the default rounding mode, so the bytes are those of the
+ * scalar loop (kept for a block of NaNs, where max would see them differently). */
+static void quant_q8_0u_block(const float *x, block_q8_0u *b) {
+    float amax = 0;
+    for (int j = 0; j < QK8_0; j++) { float v = fabsf(x[j]); amax = v > amax ? v : amax; }
+    const float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
+    b->d = sx_fp16_to_fp32(sx_fp32_to_fp16(d));
+    for (int j = 0; j < QK8_0; j++) b->qs[j] = (uint8_t)((int8_t)nearbyintf(x[j] * id) ^ 0x80);
+}
+
 void sx_quant_q8_0u(const float *x, void *y, int n) {
     block_q8_0u *b = y;
+    const __m128i flip = _mm_set1_epi8((char)0x80);
     for (int i = 0; i < n / QK8_0; i++) {
-        float amax = 0;
-        for (int j = 0; j < QK8_0; j++) { float v = fabsf(x[i * 32 + j]); amax = v > amax ? v : amax; }
+        const __m512 v0 = _mm512_loadu_ps(x + i * 32), v1 = _mm512_loadu_ps(x + i * 32 + 16);
+        if (_mm512_cmp_ps_mask(v0, v0, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q)) {
+            quant_q8_0u_block(x + i * 32, &b[i]);
+            continue;
+        }
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
         const float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
         b[i].d = sx_fp16_to_fp32(sx_fp32_to_fp16(d));
-        for (int j = 0; j < QK8_0; j++) b[i].qs[j] = (uint8_t)((int8_t)nearbyintf(x[i * 32 + j] * id) ^ 0x80);
+        const __m512 vid = _mm512_set1_ps(id);
+        const __m128i q0 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v0, vid)));
+        const __m128i q1 = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v1, vid)));
+        _mm_storeu_si128((__m128i *)b[i].qs, _mm_xor_si128(q0, flip));
+        _mm_storeu_si128((__m128i *)(b[i].qs + 16), _mm_xor_si128(q1, flip));
     }
 }
 
