@@ -142,6 +142,12 @@ public final class HybridSearchBenchmark {
         System.exit(0);
     }
 
+    private static final ExecutorService PLATFORM = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "bench-lexical");
+        t.setDaemon(true);
+        return t;
+    });
+
     private interface Query {
         Object run(int q);
     }
@@ -154,6 +160,22 @@ public final class HybridSearchBenchmark {
         modes.put("dense", q -> store.dense(TENANT, c, queryVectors[q], CANDIDATES, Filter.NONE, Math.max(efSearch, CANDIDATES)));
         modes.put("lexical", q -> store.lexical(TENANT, c, queryTexts[q], CANDIDATES, Filter.NONE));
         modes.put("hybrid", q -> hybrid(store, c, queryVectors[q], queryTexts[q], efSearch));
+        if (Boolean.getBoolean("bench.hybridVariants")) {
+            // How the legs are run: one after the other, or the lexical leg on a pooled platform thread (the service
+            // runs it on a virtual thread, whose blocking JDBC reads go through the JDK's poller).
+            modes.put("hybrid-sequential", q -> ReciprocalRankFusion.fuse(
+                    store.dense(TENANT, c, queryVectors[q], CANDIDATES, Filter.NONE, Math.max(efSearch, CANDIDATES)),
+                    store.lexical(TENANT, c, queryTexts[q], CANDIDATES, Filter.NONE), 60, 10));
+            modes.put("hybrid-platform", q -> {
+                Future<List<ScoredChunk>> lexical = PLATFORM.submit(() -> store.lexical(TENANT, c, queryTexts[q], CANDIDATES, Filter.NONE));
+                List<ScoredChunk> dense = store.dense(TENANT, c, queryVectors[q], CANDIDATES, Filter.NONE, Math.max(efSearch, CANDIDATES));
+                try {
+                    return ReciprocalRankFusion.fuse(dense, lexical.get(), 60, 10);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
         double denseRecall = 0;
         double hybridRecall = 0;
         for (int q = 0; q < queries; q++) {
@@ -194,7 +216,7 @@ public final class HybridSearchBenchmark {
             }
             double seconds = (System.nanoTime() - c0) / 1e9;
             pool.shutdown();
-            System.out.printf("[%s] %-7s single client: p50 %7.2f ms, p95 %7.2f ms | 16 concurrent: p50 %8.2f ms, p95 %8.2f ms, %5.0f queries/s | load %s%n",
+            System.out.printf("[%s] %-17s single client: p50 %7.2f ms, p95 %7.2f ms | 16 concurrent: p50 %8.2f ms, p95 %8.2f ms, %5.0f queries/s | load %s%n",
                     name, mode.getKey(), pct(single, 50), pct(single, 95), pct(concurrent, 50), pct(concurrent, 95),
                     concurrent.length / seconds, loadAverage());
             if (mode.getKey().equals("hybrid")) {
