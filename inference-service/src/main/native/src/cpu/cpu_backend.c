@@ -21,6 +21,7 @@ typedef struct cpu_ctx {
     int n_cells;       /* KV cells per layer = n_blocks * block size */
     void *k_cache;     /* (layer, n_cells, kv_dim) of kv_es-byte elements (F16 or F32, params.kv_type) */
     void *v_cache;
+    void *k_alloc, *v_alloc; /* the allocations the caches lie in (huge_align) */
     size_t kv_es;
     float *x;          /* (n_batch, dim) residual stream */
     float *xb;         /* (n_batch, max(dim, q_dim)) normed input / attention output */
@@ -360,12 +361,32 @@ static sx_status to_f32(sx_model *m, sx_tensor *t) {
     return SX_OK;
 }
 
-/* Where the CPU has AVX-512 VNNI, Q8_0 matrices take the SX_Q8_0X8 layout (kernels_vnni.c) in memory of our own;
- * the file's pages are then dropped from this process (the mapping stays, nothing reads those pages again). */
-static sx_status repack_q8_0(sx_model *m, sx_tensor *t) {
-    if (!t || t->type != SX_Q8_0 || !sx_kernels_get()->quant[SX_Q8_0X8] || t->ne[1] % 8 || t->ne[0] % QK8_0) return SX_OK;
-    void *dst = sx_model_own(m, t->nbytes);
-    if (!dst) return sx_set_error(SX_ERR_NO_MEMORY, "%s: out of memory to repack %s", m->path, t->name);
+/* Large arrays every step streams through (repacked weights, the KV cache) are placed on 2 MiB boundaries and marked
+ * for transparent huge pages (the kernel's default here is "madvise"): with 4 KiB pages a step touches tens of
+ * thousands of pages, each a TLB miss and a stop for the hardware prefetchers, which do not cross pages. calloc of this
+ * size maps fresh zero pages, so the advice comes before the first touch. Returns the aligned start in [*base, ...). */
+#define HUGE_BYTES ((size_t)2 << 20)
+static void *huge_align(void *base, size_t bytes) {
+    if (!base) return NULL;
+    const long page = sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)base + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1);
+    madvise((void *)a, (bytes + (size_t)page - 1) & ~(size_t)(page - 1), MADV_HUGEPAGE); /* advice: failure is harmless */
+    return (void *)a;
+}
+
+static int repackable(const sx_tensor *t) {
+    return t && t->type == SX_Q8_0 && sx_kernels_get()->quant[SX_Q8_0X8] && t->ne[1] % 8 == 0 && t->ne[0] % QK8_0 == 0;
+}
+
+/* Where the CPU has AVX-512 VNNI, Q8_0 matrices take the SX_Q8_0X8 layout (kernels_vnni.c) in memory of our own (the
+ * next bytes of the arena, else an allocation of their own); the file's pages are then dropped from this process (the
+ * mapping stays, nothing reads those pages again). */
+static sx_status repack_q8_0(sx_model *m, sx_tensor *t, uint8_t **arena, size_t *arena_left) {
+    if (!repackable(t)) return SX_OK;
+    const size_t need = (t->nbytes + 63) & ~(size_t)63;
+    void *dst;
+    if (*arena && *arena_left >= need) { dst = *arena; *arena += need; *arena_left -= need; }
+    else if (!(dst = sx_model_own(m, t->nbytes))) return sx_set_error(SX_ERR_NO_MEMORY, "%s: out of memory to repack %s", m->path, t->name);
     sx_repack_q8_0x8(t->data, dst, t->ne[1] * t->ne[2] * t->ne[3], (int)t->ne[0]);
     const long page = sysconf(_SC_PAGESIZE);
     uintptr_t lo = ((uintptr_t)t->data + page - 1) & ~(uintptr_t)(page - 1), hi = ((uintptr_t)t->data + t->nbytes) & ~(uintptr_t)(page - 1);
@@ -377,11 +398,20 @@ static sx_status repack_q8_0(sx_model *m, sx_tensor *t) {
 static sx_status cpu_model_init(sx_model *m, int device) {
     sx_kernels_get();
     sx_status st = to_f32(m, m->output_norm);
-    if (!st) st = repack_q8_0(m, m->output); /* tied: also the embedding table, read back by sx_get_row_q8_0x8 */
+    /* one arena for every matrix to repack (a tensor listed twice only wastes its size) */
+    size_t total = repackable(m->output) ? (m->output->nbytes + 63) & ~(size_t)63 : 0;
+    for (int l = 0; l < m->hp.n_layer; l++) {
+        sx_layer *L = &m->layers[l];
+        sx_tensor *mats[] = { L->wq, L->wk, L->wv, L->wo, L->w_gate, L->w_up, L->w_down };
+        for (size_t i = 0; i < sizeof mats / sizeof *mats; i++) if (repackable(mats[i])) total += (mats[i]->nbytes + 63) & ~(size_t)63;
+    }
+    uint8_t *arena = total ? huge_align(sx_model_own(m, total + HUGE_BYTES), total) : NULL;
+    size_t left = arena ? total : 0;
+    if (!st) st = repack_q8_0(m, m->output, &arena, &left); /* tied: also the embedding table, read back by sx_get_row_q8_0x8 */
     for (int l = 0; l < m->hp.n_layer && !st; l++) {
         sx_layer *L = &m->layers[l];
         sx_tensor *mats[] = { L->wq, L->wk, L->wv, L->wo, L->w_gate, L->w_up, L->w_down };
-        for (size_t i = 0; i < sizeof mats / sizeof *mats && !st; i++) st = repack_q8_0(m, mats[i]);
+        for (size_t i = 0; i < sizeof mats / sizeof *mats && !st; i++) st = repack_q8_0(m, mats[i], &arena, &left);
     }
     for (int l = 0; l < m->hp.n_layer && !st; l++) {
         sx_layer *L = &m->layers[l];
@@ -397,7 +427,7 @@ static void cpu_context_free(sx_context *ctx) {
     ph_report();
 #endif
     sx_pool_free(c->pool);
-    free(c->k_cache); free(c->v_cache); free(c->x); free(c->xb); free(c->q); free(c->k); free(c->v);
+    free(c->k_alloc); free(c->v_alloc); free(c->x); free(c->xb); free(c->q); free(c->k); free(c->v);
     free(c->hb); free(c->hb2); free(c->out_x); free(c->rope_cs); free(c->scores); free(c->tiles);
     for (int i = 0; i < ACT_KINDS; i++) free(c->act[i]);
     free(c);
@@ -417,8 +447,9 @@ static sx_status cpu_context_init(sx_context *ctx) {
     const size_t kmax = dim > q_dim ? (dim > ff ? dim : ff) : (q_dim > ff ? q_dim : ff);
     const size_t max_len = (size_t)ctx->max_blocks_per_seq * ctx->params.kv_block_size;
     c->kv_es = ctx->params.kv_type == SX_F16 ? 2 : 4;
-    c->k_cache = calloc((size_t)hp->n_layer * c->n_cells * kv_dim, c->kv_es);
-    c->v_cache = calloc((size_t)hp->n_layer * c->n_cells * kv_dim, c->kv_es);
+    const size_t kv_bytes = (size_t)hp->n_layer * c->n_cells * kv_dim * c->kv_es;
+    c->k_cache = huge_align(c->k_alloc = calloc(1, kv_bytes + HUGE_BYTES), kv_bytes);
+    c->v_cache = huge_align(c->v_alloc = calloc(1, kv_bytes + HUGE_BYTES), kv_bytes);
     c->x = malloc(sizeof(float) * nb * dim);
     c->xb = malloc(sizeof(float) * nb * (dim > q_dim ? dim : q_dim));
     c->q = malloc(sizeof(float) * nb * q_dim);
