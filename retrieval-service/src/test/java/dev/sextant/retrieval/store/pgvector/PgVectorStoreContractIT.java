@@ -109,6 +109,9 @@ class PgVectorStoreContractIT extends ChunkStoreContractTests {
         assertThat(probes).as(plan).isGreaterThanOrEqualTo(3);
         assertThat(plan).doesNotContain("Join Filter").doesNotContain("Seq Scan")
                 .contains("Index Scan using chunks_pkey").contains("Index Scan using documents_pkey");
+        // Dense, as it runs: the collection's HNSW graph, not every row's distance sorted.
+        assertThat(store.explainDenseAsRun(tenantA, fresh, axis(1), 5))
+                .contains("Index Scan using " + PgVectorStore.indexName(Long.parseLong(fresh.id())));
     }
 
     @Test
