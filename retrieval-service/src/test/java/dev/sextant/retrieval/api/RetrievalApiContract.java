@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -52,6 +53,17 @@ public abstract class RetrievalApiContract {
         tenant = "t-" + UUID.randomUUID();
         inference.failing = false;
         inference.chatMode = FakeInference.ChatMode.FAITHFUL;
+    }
+
+    /** Drops the test tenant's collections (on pgvector each is a partial index every query's planning considers). */
+    @AfterEach
+    void dropCollections() throws Exception {
+        HttpResponse<String> listed = send("GET", "/v1/collections", null, tenant);
+        if (listed.statusCode() == 200) {
+            for (JsonNode c : JSON.readTree(listed.body()).get("collections")) {
+                send("DELETE", "/v1/collections/" + c.get("name").asString(), null, tenant);
+            }
+        }
     }
 
     protected HttpResponse<String> send(String method, String path, Object body, String tenantHeader) throws Exception {
