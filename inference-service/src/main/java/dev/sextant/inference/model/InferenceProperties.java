@@ -15,6 +15,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * sextant.inference.default-model: /models/llama-3.2-1b-q4_k_m.gguf
  * sextant.inference.readers[0]: {id: qwen, path: /models/qwen2.5-0.5b, consumer-group: small}
  * sextant.inference.kv-cache-dtype: f16   # or f32 (CPU backend)
+ * sextant.inference.mixed-prefill-tokens: 32      # prefill tokens beside decode rows; 0 = all of max-batched-tokens
+ * sextant.inference.prefill-bursts-first: true    # see SchedulerConfig
  * </pre>
  */
 @ConfigurationProperties("sextant.inference")
@@ -31,6 +33,8 @@ public record InferenceProperties(
         @DefaultValue("5m") Duration requestTimeout,
         @DefaultValue("0") long memoryBudgetBytes,
         @DefaultValue("true") boolean prefixCaching,
+        @DefaultValue("0") int mixedPrefillTokens,
+        @DefaultValue("true") boolean prefillBurstsFirst,
         @DefaultValue("https://huggingface.co") String hubEndpoint,
         String hubCache) {
 

@@ -142,7 +142,8 @@ public class ModelRegistry implements DisposableBean {
             SchedulerMetrics metrics = new SchedulerMetrics(meterRegistry, modelId);
             Scheduler scheduler = new Scheduler(modelId, session, tokenizer,
                     new SchedulerConfig(properties.maxNumSeqs(), properties.maxBatchedTokens(), properties.maxWaiting(),
-                            properties.prefixCaching()), metrics);
+                            properties.prefixCaching(), properties.mixedPrefillTokens() > 0 ? properties.mixedPrefillTokens()
+                                    : properties.maxBatchedTokens(), properties.prefillBurstsFirst()), metrics);
             ChatTemplate chat = new ChatTemplate(template, tokenizer.tokenText(tokenizer.bosId()), tokenizer.tokenText(tokenizer.eosId()));
             LoadedModel loaded = new LoadedModel(modelId, consumerGroup == null ? "primary" : consumerGroup, source, model,
                     tokenizer, chat, session, scheduler, metrics, needed, Instant.now());

@@ -74,6 +74,11 @@ public final class Scheduler implements AutoCloseable {
         this.thread = Thread.ofPlatform().name("scheduler-" + modelId).daemon(true).start(this::loop);
     }
 
+    /** The limits and step policy in force (the configured ones cut to what the session can hold). */
+    public SchedulerConfig config() {
+        return config;
+    }
+
     /**
      * Queues a generation. Events reach {@code sink} on the scheduler thread, in order; the sink must not block.
      *

@@ -8,12 +8,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import dev.sextant.inference.gguf.SharedData;
+import dev.sextant.inference.model.ModelRegistry;
+import dev.sextant.inference.scheduler.SchedulerConfig;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -25,6 +28,19 @@ class QueueFullIT {
     static void model(DynamicPropertyRegistry registry) {
         registry.add("sextant.inference.default-model", () -> SharedData.file("models/stories260K.gguf").toString());
         registry.add("sextant.inference.max-waiting", () -> "0"); // no room: every request finds the queue full
+        registry.add("sextant.inference.mixed-prefill-tokens", () -> "24");
+        registry.add("sextant.inference.prefill-bursts-first", () -> "false");
+    }
+
+    @Autowired
+    ModelRegistry registry;
+
+    @Test
+    void theStepPolicyComesFromConfiguration() {
+        SchedulerConfig config = registry.resolve("stories260K").scheduler().config();
+        assertThat(config.maxWaiting()).isZero();
+        assertThat(config.mixedPrefillTokens()).isEqualTo(24);
+        assertThat(config.prefillBurstsFirst()).isFalse();
     }
 
     @LocalServerPort
