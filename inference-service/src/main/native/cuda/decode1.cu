@@ -267,6 +267,23 @@ __device__ void attn_item(const sx_d1_args &a, const __half *kc, const __half *v
     if (lane == 0) atomicExch(a.bar + 2 + h, 0u);
 }
 
+/* x += W · xs for a (dim, K) matrix W of rows of rb bytes: this warp's row pairs (2p, 2p + 1), the next pair
+   pulled into L2 first; the residual rows are read and written through L2 (other SMs wrote them). */
+template <int T, int U>
+__device__ __forceinline__ void resid_rows(const sx_d1_args &a, const uint8_t *w, size_t rb, int K, const float *xs, int gw, int NW, int lane) {
+    const int n_res = (a.dim + 1) / 2;
+    for (int p = gw; p < n_res; p += NW) {
+        const int q = p + NW;
+        if (q < n_res) pf_rows(w + (size_t)(2 * q) * rb, 2 * q + 1 < a.dim ? w + (size_t)(2 * q + 1) * rb : NULL, rb, lane);
+        float va, vb;
+        dot_rows<T, U>(w + (size_t)(2 * p) * rb, w + (size_t)(2 * p + (2 * p + 1 < a.dim)) * rb, xs, K, lane, va, vb);
+        if (lane == 0) {
+            __stcg(a.x + 2 * p, __ldcg(a.x + 2 * p) + va);
+            if (2 * p + 1 < a.dim) __stcg(a.x + 2 * p + 1, __ldcg(a.x + 2 * p + 1) + vb);
+        }
+    }
+}
+
 enum { W_QKV, W_O, W_GU, W_DOWN };
 
 /* This warp's first row pair of a layer's matrix into L2. */
@@ -297,11 +314,9 @@ __global__ void __launch_bounds__(D1_THREADS) d1_kernel(const sx_d1_args a, cons
     const int pos = a.pos[0], cell = a.cell[0];
     const int *bt = a.block_table + (size_t)a.seq[0] * a.max_blocks;
     float *xs = smem, *qsm = smem + stage_floats + warp * a.head_dim;
-    const int n_qkv = (a.q_dim + 2 * a.kv_dim) / 2, n_res = (a.dim + 1) / 2, n_gu = a.n_ff;
+    const int n_qkv = (a.q_dim + 2 * a.kv_dim) / 2, n_gu = a.n_ff;
     const int n_split = (pos + D1_CHUNK) / D1_CHUNK, n_items = a.n_head * n_split;
     const size_t rbd = a.rb_dim, rbq = a.rb_q, rbf = a.rb_ff;
-    /* residual-row pair p: rows 2p and 2p + 1 (the last alone when dim is odd) */
-#define RES_B(base, p, rb) ((2 * (p) + 1 < a.dim) ? (base) + (size_t)(2 * (p) + 1) * (rb) : (base) + (size_t)(2 * (p)) * (rb))
     for (int l = 0; l < a.n_layer; l++) {
         const sx_d1_layer L = a.layers[l];
         __half *kc = a.kc + (size_t)l * a.layer_cells, *vc = a.vc + (size_t)l * a.layer_cells;
@@ -335,15 +350,7 @@ __global__ void __launch_bounds__(D1_THREADS) d1_kernel(const sx_d1_args a, cons
         grid_sync(a.bar, pr, 1);
         /* 3. x += O · att */
         stage(a.att, a.q_dim, NULL, 0.f, xs, red);
-        for (int p = gw; p < n_res; p += NW) {
-            if (p + NW < n_res) pf_rows(L.o + (size_t)(2 * (p + NW)) * rbq, RES_B(L.o, p + NW, rbq), rbq, lane);
-            float va, vb;
-            dot_rows<T, U>(L.o + (size_t)(2 * p) * rbq, RES_B(L.o, p, rbq), xs, a.q_dim, lane, va, vb);
-            if (lane == 0) {
-                __stcg(a.x + 2 * p, __ldcg(a.x + 2 * p) + va);
-                if (2 * p + 1 < a.dim) __stcg(a.x + 2 * p + 1, __ldcg(a.x + 2 * p + 1) + vb);
-            }
-        }
+        resid_rows<T, U>(a, L.o, rbq, a.q_dim, xs, gw, NW, lane);
         if (pf == 1) pf_first(a, L, W_GU, gw, lane);
         grid_sync(a.bar, pr, 2);
         /* 4. h = silu(gate · rmsnorm(x)) * (up · rmsnorm(x)) */
@@ -360,15 +367,7 @@ __global__ void __launch_bounds__(D1_THREADS) d1_kernel(const sx_d1_args a, cons
         /* 5. x += down · h */
         if (pf == 2 && l + 1 < a.n_layer) pf_first(a, a.layers[l + 1], W_QKV, gw, lane);
         stage(a.h, a.n_ff, NULL, 0.f, xs, red);
-        for (int p = gw; p < n_res; p += NW) {
-            if (p + NW < n_res) pf_rows(L.down + (size_t)(2 * (p + NW)) * rbf, RES_B(L.down, p + NW, rbf), rbf, lane);
-            float va, vb;
-            dot_rows<T, U>(L.down + (size_t)(2 * p) * rbf, RES_B(L.down, p, rbf), xs, a.n_ff, lane, va, vb);
-            if (lane == 0) {
-                __stcg(a.x + 2 * p, __ldcg(a.x + 2 * p) + va);
-                if (2 * p + 1 < a.dim) __stcg(a.x + 2 * p + 1, __ldcg(a.x + 2 * p + 1) + vb);
-            }
-        }
+        resid_rows<T, U>(a, L.down, rbf, a.n_ff, xs, gw, NW, lane);
         if (l + 1 < a.n_layer) {
             if (pf == 1) pf_first(a, a.layers[l + 1], W_QKV, gw, lane);
             grid_sync(a.bar, pr, 4);
@@ -379,7 +378,6 @@ __global__ void __launch_bounds__(D1_THREADS) d1_kernel(const sx_d1_args a, cons
         for (int k = 0; k < 5; k++) { atomicAdd((unsigned long long *)&prof[k], (unsigned long long)P.work[k]); atomicAdd((unsigned long long *)&prof[5 + k], (unsigned long long)P.wait[k]); }
         atomicAdd((unsigned long long *)&prof[10], 1ull);
     }
-#undef RES_B
 }
 
 int sx_decode1_supported(int type) {
