@@ -99,8 +99,7 @@ public class OpenAiErrorAdvice {
 
     @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
     ResponseEntity<Map<String, Object>> mediaType(HttpMediaTypeNotSupportedException e) {
-        return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", null, "unsupported_media_type",
-                "Send the body as application/json", null);
+        return OpenAiRoutingErrorAdvice.unsupportedMediaType(e);
     }
 
     @ExceptionHandler(IllegalArgumentException.class)

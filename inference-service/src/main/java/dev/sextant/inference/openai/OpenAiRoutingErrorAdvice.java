@@ -1,5 +1,7 @@
 package dev.sextant.inference.openai;
 
+import java.util.Map;
+
 import jakarta.servlet.http.HttpServletRequest;
 
 import org.springframework.core.Ordered;
@@ -44,9 +46,13 @@ public class OpenAiRoutingErrorAdvice {
 
     @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
     ResponseEntity<?> mediaType(HttpMediaTypeNotSupportedException e, HttpServletRequest request) {
-        return openAi(request) ? OpenAiErrorAdvice.error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", null,
-                "unsupported_media_type", "Content type " + e.getContentType() + " is not supported; send the body as application/json",
-                null) : problems.mediaType(e);
+        return openAi(request) ? unsupportedMediaType(e) : problems.mediaType(e);
+    }
+
+    /** The OpenAI-shaped 415 (also what {@link OpenAiErrorAdvice} answers when a controller was already chosen). */
+    static ResponseEntity<Map<String, Object>> unsupportedMediaType(HttpMediaTypeNotSupportedException e) {
+        return OpenAiErrorAdvice.error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "invalid_request_error", null, "unsupported_media_type",
+                "Content type " + e.getContentType() + " is not supported; send the body as application/json", null);
     }
 
     private static boolean openAi(HttpServletRequest request) {

@@ -15,6 +15,7 @@ import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.sextant.retrieval.RetrievalErrors;
@@ -51,8 +52,9 @@ public final class InferenceCalls {
         } catch (CallNotPermittedException e) {
             throw unavailable(what, "inference-service is failing; calls are paused for a few seconds", e);
         } catch (HttpClientErrorException e) {
-            if (e.getStatusCode().value() == 404 && e.getResponseBodyAsString().contains("\"model_not_found\"")) {
-                throw new SextantException(RetrievalErrors.MODEL_NOT_FOUND, "model", openAiMessage(e.getResponseBodyAsString()), Map.of(), e);
+            JsonNode error = openAiError(e.getResponseBodyAsString());
+            if ("model_not_found".equals(error.path("code").asString(null))) {
+                throw new SextantException(RetrievalErrors.MODEL_NOT_FOUND, "model", error.path("message").asString(), Map.of(), e);
             }
             throw new SextantException(RetrievalErrors.UPSTREAM_FAILED, null,
                     "inference-service refused the " + what + " request (" + e.getStatusCode().value() + "): "
@@ -62,12 +64,12 @@ public final class InferenceCalls {
         }
     }
 
-    /** The message of an OpenAI-shaped error body, or the body itself. */
-    private static String openAiMessage(String body) {
+    /** The {@code error} object of an OpenAI-shaped error body (missing when the body is something else). */
+    private static JsonNode openAiError(String body) {
         try {
-            return JSON.readTree(body).at("/error/message").asString(body);
+            return JSON.readTree(body).path("error");
         } catch (JacksonException e) {
-            return body;
+            return JSON.missingNode();
         }
     }
 
