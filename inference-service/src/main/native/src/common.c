@@ -33,7 +33,7 @@ SX_API const char *sx_status_name(sx_status s) {
 int sx_dtype_block(int type) {
     switch (type) {
     case SX_F32: case SX_F16: case SX_BF16: return 1;
-    case SX_Q8_0: case SX_Q8_0X8: case SX_Q4_0: return 32;
+    case SX_Q8_0: case SX_Q8_0X16: case SX_Q4_0: return 32;
     case SX_Q4_K: case SX_Q6_K: return QK_K;
     default: return 0;
     }
@@ -43,7 +43,7 @@ size_t sx_dtype_block_bytes(int type) {
     switch (type) {
     case SX_F32: return 4;
     case SX_F16: case SX_BF16: return 2;
-    case SX_Q8_0: case SX_Q8_0X8: return sizeof(block_q8_0);
+    case SX_Q8_0: case SX_Q8_0X16: return sizeof(block_q8_0);
     case SX_Q4_0: return sizeof(block_q4_0);
     case SX_Q4_K: return sizeof(block_q4_K);
     case SX_Q6_K: return sizeof(block_q6_K);
@@ -54,7 +54,7 @@ size_t sx_dtype_block_bytes(int type) {
 const char *sx_dtype_name(int type) {
     switch (type) {
     case SX_F32: return "F32"; case SX_F16: return "F16"; case SX_BF16: return "BF16";
-    case SX_Q8_0: return "Q8_0"; case SX_Q8_0X8: return "Q8_0x8"; case SX_Q4_0: return "Q4_0"; case SX_Q4_K: return "Q4_K"; case SX_Q6_K: return "Q6_K";
+    case SX_Q8_0: return "Q8_0"; case SX_Q8_0X16: return "Q8_0x16"; case SX_Q4_0: return "Q4_0"; case SX_Q4_K: return "Q4_K"; case SX_Q6_K: return "Q6_K";
     default: return "unknown";
     }
 }

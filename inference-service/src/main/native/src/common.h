@@ -12,10 +12,10 @@
 #define QK_K 256
 
 typedef struct { uint16_t d; int8_t qs[QK8_0]; } block_q8_0;                 /* 34 bytes */
-/* CPU-internal dtype, never read from a file: Q8_0 rows repacked eight at a time for VNNI (kernels_vnni.c). */
-#define SX_Q8_0X8 29
-/* Activations for SX_Q8_0X8: the float value of the fp16 scale, and quants + 128 (unsigned for vpdpbusd). */
-typedef struct { float d; uint8_t qs[QK8_0]; } block_q8_0u;                  /* 36 bytes */
+/* CPU-internal dtype, never read from a file: Q8_0 rows repacked sixteen at a time for VNNI (kernels_vnni.c). */
+#define SX_Q8_0X16 29
+/* Activations for SX_Q8_0X16: the float value of the fp16 scale, 128 * the sum of the quants, the quants. */
+typedef struct { float d; int32_t s128; int8_t qs[QK8_0]; } block_q8_0s;     /* 40 bytes */
 typedef struct { uint16_t d; uint8_t qs[QK4_0 / 2]; } block_q4_0;            /* 18 bytes */
 typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[QK_K / 2]; } block_q4_K; /* 144 */
 typedef struct { uint8_t ql[QK_K / 2]; uint8_t qh[QK_K / 4]; int8_t scales[QK_K / 16]; uint16_t d; } block_q6_K; /* 210 */

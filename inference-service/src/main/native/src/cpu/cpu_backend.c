@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <stdint.h>
 
-enum { ACT_F32, ACT_Q8_0, ACT_Q8_K, ACT_Q8_0U, ACT_KINDS };
+enum { ACT_F32, ACT_Q8_0, ACT_Q8_K, ACT_Q8_0S, ACT_KINDS };
 
 typedef struct cpu_ctx {
     sx_pool *pool;
@@ -42,7 +42,7 @@ typedef struct cpu_ctx {
 
 static int act_kind(sx_dtype t) {
     switch ((int)t) {
-    case SX_Q8_0: case SX_Q4_0: return ACT_Q8_0; case SX_Q4_K: case SX_Q6_K: return ACT_Q8_K; case SX_Q8_0X8: return ACT_Q8_0U;
+    case SX_Q8_0: case SX_Q4_0: return ACT_Q8_0; case SX_Q4_K: case SX_Q6_K: return ACT_Q8_K; case SX_Q8_0X16: return ACT_Q8_0S;
     default: return ACT_F32;
     }
 }
@@ -125,7 +125,7 @@ static void matmul(cpu_ctx *c, const float *x, int n, int k, mm_op *ops, int n_o
         }
         int m = (int)ops[o].w->ne[1];
         int cr = m / (c->n_threads * MM_CHUNK_DIV);
-        cr = cr < MM_CHUNK_MIN ? MM_CHUNK_MIN : (cr + 7) & ~7; /* whole groups of 8 rows for SX_Q8_0X8 */
+        cr = cr < MM_CHUNK_MIN ? MM_CHUNK_MIN : (cr + 15) & ~15; /* whole groups of 16 rows for SX_Q8_0X16 */
         j.chunk_rows[o] = cr;
         j.chunks[o + 1] = j.chunks[o] + (m + cr - 1) / cr;
         work += (double)m * k * n;
@@ -290,7 +290,7 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
     PH_BEGIN;
     for (int b = 0; b < n; b++) rope_angles(c->rope_cs + (size_t)b * hd, hd, batch->pos[b], m->inv_freq);
     for (int b = 0; b < n; b++) {
-        if (m->tok_embd->type == SX_Q8_0X8) sx_get_row_q8_0x8(m->tok_embd->data, batch->tokens[b], c->x + (size_t)b * dim, dim);
+        if (m->tok_embd->type == SX_Q8_0X16) sx_get_row_q8_0x16(m->tok_embd->data, batch->tokens[b], c->x + (size_t)b * dim, dim);
         else sx_dequant_row(m->tok_embd->type, (const uint8_t *)m->tok_embd->data + (size_t)batch->tokens[b] * emb_rb, c->x + (size_t)b * dim, dim);
     }
 
@@ -375,10 +375,10 @@ static void *huge_align(void *base, size_t bytes) {
 }
 
 static int repackable(const sx_tensor *t) {
-    return t && t->type == SX_Q8_0 && sx_kernels_get()->quant[SX_Q8_0X8] && t->ne[1] % 8 == 0 && t->ne[0] % QK8_0 == 0;
+    return t && t->type == SX_Q8_0 && sx_kernels_get()->quant[SX_Q8_0X16] && t->ne[1] % 16 == 0 && t->ne[0] % QK8_0 == 0;
 }
 
-/* Where the CPU has AVX-512 VNNI, Q8_0 matrices take the SX_Q8_0X8 layout (kernels_vnni.c) in memory of our own (the
+/* Where the CPU has AVX-512 VNNI, Q8_0 matrices take the SX_Q8_0X16 layout (kernels_vnni.c) in memory of our own (the
  * next bytes of the arena, else an allocation of their own); the file's pages are then dropped from this process (the
  * mapping stays, nothing reads those pages again). */
 static sx_status repack_q8_0(sx_model *m, sx_tensor *t, uint8_t **arena, size_t *arena_left) {
@@ -387,11 +387,11 @@ static sx_status repack_q8_0(sx_model *m, sx_tensor *t, uint8_t **arena, size_t 
     void *dst;
     if (*arena && *arena_left >= need) { dst = *arena; *arena += need; *arena_left -= need; }
     else if (!(dst = sx_model_own(m, t->nbytes))) return sx_set_error(SX_ERR_NO_MEMORY, "%s: out of memory to repack %s", m->path, t->name);
-    sx_repack_q8_0x8(t->data, dst, t->ne[1] * t->ne[2] * t->ne[3], (int)t->ne[0]);
+    sx_repack_q8_0x16(t->data, dst, t->ne[1] * t->ne[2] * t->ne[3], (int)t->ne[0]);
     const long page = sysconf(_SC_PAGESIZE);
     uintptr_t lo = ((uintptr_t)t->data + page - 1) & ~(uintptr_t)(page - 1), hi = ((uintptr_t)t->data + t->nbytes) & ~(uintptr_t)(page - 1);
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
-    t->data = dst; t->type = SX_Q8_0X8;
+    t->data = dst; t->type = SX_Q8_0X16;
     return SX_OK;
 }
 
@@ -407,7 +407,7 @@ static sx_status cpu_model_init(sx_model *m, int device) {
     }
     uint8_t *arena = total ? huge_align(sx_model_own(m, total + HUGE_BYTES), total) : NULL;
     size_t left = arena ? total : 0;
-    if (!st) st = repack_q8_0(m, m->output, &arena, &left); /* tied: also the embedding table, read back by sx_get_row_q8_0x8 */
+    if (!st) st = repack_q8_0(m, m->output, &arena, &left); /* tied: also the embedding table, read back by sx_get_row_q8_0x16 */
     for (int l = 0; l < m->hp.n_layer && !st; l++) {
         sx_layer *L = &m->layers[l];
         sx_tensor *mats[] = { L->wq, L->wk, L->wv, L->wo, L->w_gate, L->w_up, L->w_down };
@@ -465,9 +465,9 @@ static sx_status cpu_context_init(sx_context *ctx) {
     c->tiles = malloc(sizeof(int) * (nb + 1));
     c->act[ACT_Q8_0] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0));
     c->act[ACT_Q8_K] = malloc(nb * (kmax / QK_K + 1) * sizeof(block_q8_K));
-    c->act[ACT_Q8_0U] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0u));
+    c->act[ACT_Q8_0S] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0s));
     if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v || !c->hb || !c->hb2 || !c->out_x || !c->rope_cs
-        || !c->scores || !c->tiles || !c->act[ACT_Q8_0] || !c->act[ACT_Q8_K] || !c->act[ACT_Q8_0U]) {
+        || !c->scores || !c->tiles || !c->act[ACT_Q8_0] || !c->act[ACT_Q8_K] || !c->act[ACT_Q8_0S]) {
         cpu_context_free(ctx);
         return sx_set_error(SX_ERR_NO_MEMORY, "out of memory for a context of %d cells", c ? ctx->n_blocks * ctx->params.kv_block_size : 0);
     }

@@ -35,12 +35,13 @@ const sx_kernels *sx_kernels_get(void);
 void sx_gemm_generic(int k, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride, int nc, float *y, size_t ldy, sx_dot_fn dot);
 /* Bytes of the activation row for a weight dtype and row length n. */
 size_t sx_act_row_bytes(int wtype, int n);
-/* SX_Q8_0X8 (kernels_vnni.c; only where the CPU has AVX-512 VNNI): repack rows (a multiple of 8) of a Q8_0
- * matrix with rows of k elements, read back one row, and the tile product (an sx_gemm_fn; dot is unused). */
-void sx_repack_q8_0x8(const void *src, void *dst, int64_t rows, int k);
-void sx_get_row_q8_0x8(const void *data, int64_t row, float *dst, int k);
-void sx_quant_q8_0u(const float *x, void *y, int n);
-void sx_gemm_q8_0x8(int k, const void *w, size_t ws, int nr, const void *x, size_t xs, int nc, float *y, size_t ldy, sx_dot_fn dot);
+/* SX_Q8_0X16 (kernels_vnni.c; only where the CPU has AVX-512 VNNI): repack rows (a multiple of 16) of a Q8_0
+ * matrix with rows of k elements, read back one row, the activation conversion, and the tile product (an
+ * sx_gemm_fn; dot is unused). */
+void sx_repack_q8_0x16(const void *src, void *dst, int64_t rows, int k);
+void sx_get_row_q8_0x16(const void *data, int64_t row, float *dst, int k);
+void sx_quant_q8_0s(const float *x, void *y, int n);
+void sx_gemm_q8_0x16(int k, const void *w, size_t ws, int nr, const void *x, size_t xs, int nc, float *y, size_t ldy, sx_dot_fn dot);
 /* Dequantize one row of any supported dtype into floats. */
 void sx_dequant_row(int type, const void *src, float *dst, int n);
 

@@ -341,8 +341,8 @@ const sx_kernels *sx_kernels_avx2(void) {
         k.to_f16 = to_f16_avx2; k.silu_mul = silu_mul_avx2;
         for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         k.gemm[SX_Q8_0] = gemm_q8_0_avx2;
-        if (sx_cpu()->avx512vnni && sx_cpu()->avx512vl) { /* Q8_0 weights are repacked to SX_Q8_0X8 at model init */
-            k.name = "avx2+vnni"; k.quant[SX_Q8_0X8] = sx_quant_q8_0u; k.gemm[SX_Q8_0X8] = sx_gemm_q8_0x8;
+        if (sx_cpu()->avx512vnni && sx_cpu()->avx512vl && sx_cpu()->avx512bw) { /* Q8_0 weights are repacked to SX_Q8_0X16 at model init */
+            k.name = "avx2+vnni"; k.quant[SX_Q8_0X16] = sx_quant_q8_0s; k.gemm[SX_Q8_0X16] = sx_gemm_q8_0x16;
         }
         init = 1;
     }

@@ -53,7 +53,7 @@ void sx_gemm_generic(int k, const void *w, size_t w_stride, int nr, const void *
 size_t sx_act_row_bytes(int wtype, int n) {
     switch (wtype) {
     case SX_Q8_0: case SX_Q4_0: return (size_t)(n / QK8_0) * sizeof(block_q8_0);
-    case SX_Q8_0X8: return (size_t)(n / QK8_0) * sizeof(block_q8_0u);
+    case SX_Q8_0X16: return (size_t)(n / QK8_0) * sizeof(block_q8_0s);
     case SX_Q4_K: case SX_Q6_K: return (size_t)(n / QK_K) * sizeof(block_q8_K);
     default: return (size_t)n * sizeof(float);
     }
