@@ -34,6 +34,15 @@ public class CompletionService {
             int promptTokens, CompiledConstraint constraint) {
     }
 
+    /**
+     * How a request names its prompt and its completion budget, and what it asked for: {@code requested} null means
+     * it named no budget and gets {@code byDefault}, cut to what the context has left after the prompt.
+     *
+     * <pre>{@code new Budget("messages", "max_tokens", request.maxTokens(), Integer.MAX_VALUE)}</pre>
+     */
+    public record Budget(String promptParam, String maxParam, Integer requested, int byDefault) {
+    }
+
     private final ModelRegistry registry;
     private final InferenceProperties properties;
     private final ConstraintClient constraints;
@@ -85,11 +94,13 @@ public class CompletionService {
         String bos = model.tokenizer().bosId() >= 0 ? model.tokenizer().tokenText(model.tokenizer().bosId()) : null;
         boolean templateHasBos = bos != null && !bos.isEmpty() && prompt.startsWith(bos);
         int[] tokens = model.tokenizer().encode(prompt, !templateHasBos, true);
-        Integer max = r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens();
+        Budget budget = r.maxCompletionTokens() != null
+                ? new Budget("messages", "max_completion_tokens", r.maxCompletionTokens(), Integer.MAX_VALUE)
+                : new Budget("messages", "max_tokens", r.maxTokens(), Integer.MAX_VALUE);
         SamplingParams sampling = sampling(r.temperature(), r.topP(), r.topK(), r.minP(), r.repetitionPenalty(),
                 r.presencePenalty(), r.frequencyPenalty(), r.seed(), Boolean.TRUE.equals(r.logprobs()),
                 r.topLogprobs() == null ? 0 : r.topLogprobs());
-        return start(model, tokens, sampling, max, stops(r.stop()), Boolean.TRUE.equals(r.ignoreEos()), spec);
+        return start(model, tokens, sampling, budget, stops(r.stop()), Boolean.TRUE.equals(r.ignoreEos()), spec);
     }
 
     public Started completion(CompletionRequest r) {
@@ -111,23 +122,49 @@ public class CompletionService {
         SamplingParams sampling = sampling(r.temperature(), r.topP(), r.topK(), r.minP(), r.repetitionPenalty(),
                 r.presencePenalty(), r.frequencyPenalty(), r.seed(), r.logprobs() != null,
                 r.logprobs() == null ? 0 : r.logprobs());
-        return start(model, tokens, sampling, r.maxTokens() == null ? 16 : r.maxTokens(), stops(r.stop()),
+        return start(model, tokens, sampling, new Budget("prompt", "max_tokens", r.maxTokens(), 16), stops(r.stop()),
                 Boolean.TRUE.equals(r.ignoreEos()), spec);
     }
 
-    /** Starts a generation on a resolved model from prompt token ids (the Takeoff API and tests use this). */
-    public Started start(LoadedModel model, int[] tokens, SamplingParams sampling, Integer maxTokens, List<String> stop,
+    /**
+     * Starts a generation on a resolved model from prompt token ids (the Takeoff API uses this), after refusing a
+     * request that cannot fit the model's context.
+     */
+    public Started start(LoadedModel model, int[] tokens, SamplingParams sampling, Budget budget, List<String> stop,
             boolean ignoreEos, ConstraintSpec spec) {
+        int max = maxTokens(model.scheduler().contextLimit(), tokens.length, budget);
         CompiledConstraint constraint = spec == null ? null : constraints.compile(model, spec);
-        int max = maxTokens == null ? Integer.MAX_VALUE : maxTokens;
-        if (max < 1) {
-            throw OpenAiException.invalid("max_tokens", "max_tokens must be at least 1");
-        }
         LinkedBlockingQueue<GenerationEvent> events = new LinkedBlockingQueue<>();
         GenerationRequest request = new GenerationRequest(tokens, sampling, max, stop, ignoreEos,
                 properties.requestTimeout(), constraint == null ? null : constraint.newMatcher());
         GenerationHandle handle = model.scheduler().submit(request, events::add);
         return new Started(model, handle, events, tokens.length, constraint);
+    }
+
+    /**
+     * The completion tokens a request may generate. A prompt that leaves no room, or a requested budget that does
+     * not fit after the prompt, is refused (as vLLM and OpenAI refuse it) instead of being cut short silently;
+     * without a requested budget the default is cut to what fits.
+     *
+     * @throws ContextLengthExceededException naming the context length, the prompt tokens and the budget
+     */
+    static int maxTokens(int contextLength, int promptTokens, Budget budget) {
+        Integer requested = budget.requested();
+        if (requested != null && requested < 1) {
+            throw OpenAiException.invalid(budget.maxParam(), budget.maxParam() + " must be at least 1");
+        }
+        if (promptTokens >= contextLength) {
+            throw ContextLengthExceededException.prompt(budget.promptParam(), contextLength, promptTokens);
+        }
+        int room = contextLength - promptTokens;
+        if (requested == null) {
+            return Math.min(budget.byDefault(), room);
+        }
+        if (requested > room) {
+            throw ContextLengthExceededException.completion(budget.promptParam(), budget.maxParam(), contextLength,
+                    promptTokens, requested);
+        }
+        return requested;
     }
 
     private static void requireModel(String model) {

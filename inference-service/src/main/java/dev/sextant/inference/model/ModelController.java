@@ -33,13 +33,17 @@ public class ModelController {
         this.registry = registry;
     }
 
+    /** OpenAI's model list; {@code max_model_len} (as vLLM names it) is what prompt + max_tokens may reach. */
     @GetMapping("/v1/models")
     public Map<String, Object> list() {
         List<Map<String, Object>> data = registry.all().stream().sorted(Comparator.comparing(LoadedModel::id))
-                .map(m -> Map.<String, Object>of("id", m.id(), "object", "model", "created", m.loadedAt().getEpochSecond(),
-                        "owned_by", "sextant"))
-                .toList();
+                .map(ModelController::entry).toList();
         return Map.of("object", "list", "data", data);
+    }
+
+    private static Map<String, Object> entry(LoadedModel m) {
+        return Map.of("id", m.id(), "object", "model", "created", m.loadedAt().getEpochSecond(), "owned_by", "sextant",
+                "max_model_len", m.scheduler().contextLimit());
     }
 
     @GetMapping("/v1/management/models")
@@ -69,6 +73,7 @@ public class ModelController {
         out.put("parameters", info.parameters());
         out.put("vocab_size", info.vocabularySize());
         out.put("context_length", info.trainedContextLength());
+        out.put("max_model_len", m.scheduler().contextLimit());
         out.put("memory_bytes", m.memoryBytes());
         out.put("chat_template", m.chatTemplate().fromModel() ? "model" : "default");
         out.put("running", m.scheduler().runningCount());

@@ -19,6 +19,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
 
+import dev.sextant.inference.completion.ContextLengthExceededException;
 import dev.sextant.inference.completion.OpenAiController;
 import dev.sextant.inference.constraint.ConstraintRejectedException;
 import dev.sextant.inference.embedding.EmbeddingController;
@@ -46,6 +47,12 @@ public class OpenAiErrorAdvice {
     @ExceptionHandler(OpenAiException.class)
     ResponseEntity<Map<String, Object>> openAi(OpenAiException e) {
         return error(e.status(), e.type(), e.param(), e.code(), e.getMessage(), null);
+    }
+
+    /** OpenAI's answer to a prompt or max_tokens past the context: the numbers in the message, the field in param. */
+    @ExceptionHandler(ContextLengthExceededException.class)
+    ResponseEntity<Map<String, Object>> contextLength(ContextLengthExceededException e) {
+        return error(HttpStatus.BAD_REQUEST, "invalid_request_error", e.param(), "context_length_exceeded", e.getMessage(), null);
     }
 
     @ExceptionHandler(ModelNotFoundException.class)

@@ -113,6 +113,14 @@ public final class Scheduler implements AutoCloseable {
         return modelId;
     }
 
+    /**
+     * Prompt plus completion tokens one sequence may hold: the session's context cut to the model's trained one.
+     * The API layer refuses requests that would not fit; a sequence that reaches it anyway ends with {@code length}.
+     */
+    public int contextLimit() {
+        return contextLimit;
+    }
+
     public int runningCount() {
         return running.size();
     }
@@ -214,6 +222,8 @@ public final class Scheduler implements AutoCloseable {
         return (tokens + blockSize - 1) / blockSize;
     }
 
+    private static final boolean TRACE = Boolean.getBoolean("sched.trace");
+
     private void step() {
         batch.clear();
         int budget = config.maxBatchedTokens();
@@ -260,8 +270,10 @@ public final class Scheduler implements AutoCloseable {
         if (batch.size() == 0) {
             return;
         }
+        long tStep0 = System.nanoTime();
         try {
             session.step(batch);
+            if (TRACE) System.err.printf("STEP t=%d rows=%d decodes=%d tokens=%d ms=%.2f%n", tStep0 / 1000, rows, decodes, batch.size(), (System.nanoTime() - tStep0) / 1e6);
         } catch (EngineException e) {
             if (e.status() == EngineException.Status.CAPACITY && running.size() > 1) {
                 preemptNewest();

@@ -117,7 +117,8 @@ public class TakeoffController {
                 r.samplingTopp() == null ? 1f : r.samplingTopp(), 0f,
                 r.repetitionPenalty() == null ? 1f : r.repetitionPenalty(), 0f, 0f, r.seed(), 0, false);
         int[] tokens = model.tokenizer().encode(r.text().asString(), true, false);
-        return completions.start(model, tokens, sampling, r.maxNewTokens() == null ? 128 : r.maxNewTokens(),
+        return completions.start(model, tokens, sampling,
+                new CompletionService.Budget("text", "max_new_tokens", r.maxNewTokens(), 128),
                 CompletionService.stops(r.stop()), false, spec);
     }
 }

@@ -1,7 +1,5 @@
 package dev.sextant.inference.takeoff;
 
-import dev.sextant.inference.openai.OpenAiException;
-
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
@@ -12,6 +10,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
+import dev.sextant.inference.completion.ContextLengthExceededException;
 import dev.sextant.inference.openai.OpenAiException;
 import dev.sextant.inference.constraint.ConstraintRejectedException;
 import dev.sextant.inference.model.ModelNotFoundException;
@@ -27,11 +26,25 @@ class TakeoffErrorAdvice {
 
     static final ErrorCode MODEL_NOT_FOUND = ErrorCode.of("model-not-found", HttpStatus.NOT_FOUND, "No such model or consumer group");
     static final ErrorCode CONSTRAINT_REJECTED = ErrorCode.of("constraint-rejected", HttpStatus.BAD_REQUEST, "Constraint cannot be enforced");
+    static final ErrorCode CONTEXT_LENGTH_EXCEEDED = ErrorCode.of("context-length-exceeded", HttpStatus.BAD_REQUEST,
+            "Prompt and completion do not fit the model's context");
     static final ErrorCode QUEUE_FULL = ErrorCode.of("queue-full", HttpStatus.TOO_MANY_REQUESTS, "Too many requests waiting");
 
     @ExceptionHandler(ModelNotFoundException.class)
     ResponseEntity<ProblemDetail> notFound(ModelNotFoundException e) {
         return respond(Problems.of(MODEL_NOT_FOUND, "consumer_group", e.getMessage()), null);
+    }
+
+    /** The numbers travel as properties too: contextLength, promptTokens and, when one was asked for, maxNewTokens. */
+    @ExceptionHandler(ContextLengthExceededException.class)
+    ResponseEntity<ProblemDetail> contextLength(ContextLengthExceededException e) {
+        ProblemDetail problem = Problems.of(CONTEXT_LENGTH_EXCEEDED, e.param(), e.getMessage());
+        problem.setProperty("contextLength", e.contextLength());
+        problem.setProperty("promptTokens", e.promptTokens());
+        if (e.completionTokens() != null) {
+            problem.setProperty("maxNewTokens", e.completionTokens());
+        }
+        return respond(problem, null);
     }
 
     @ExceptionHandler(ConstraintRejectedException.class)

@@ -288,8 +288,9 @@ class ServingIT {
     @Test
     void aDisconnectedStreamFreesItsBlocks() throws Exception {
         var scheduler = registry.resolve("stories260K").scheduler();
+        int fits = scheduler.contextLimit() - tokenizer().encode("Once upon a time", true, false).length;
         String body = JSON.writeValueAsString(java.util.Map.of("model", "stories260K", "prompt", "Once upon a time",
-                "max_tokens", 5000, "temperature", 0, "stream", true, "ignore_eos", true));
+                "max_tokens", fits, "temperature", 0, "stream", true, "ignore_eos", true));
         HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
