@@ -222,8 +222,6 @@ public final class Scheduler implements AutoCloseable {
         return (tokens + blockSize - 1) / blockSize;
     }
 
-    private static final boolean TRACE = Boolean.getBoolean("sched.trace");
-
     private void step() {
         batch.clear();
         int budget = config.maxBatchedTokens();
@@ -270,10 +268,8 @@ public final class Scheduler implements AutoCloseable {
         if (batch.size() == 0) {
             return;
         }
-        long tStep0 = System.nanoTime();
         try {
             session.step(batch);
-            if (TRACE) System.err.printf("STEP t=%d rows=%d decodes=%d tokens=%d ms=%.2f%n", tStep0 / 1000, rows, decodes, batch.size(), (System.nanoTime() - tStep0) / 1e6);
         } catch (EngineException e) {
             if (e.status() == EngineException.Status.CAPACITY && running.size() > 1) {
                 preemptNewest();
