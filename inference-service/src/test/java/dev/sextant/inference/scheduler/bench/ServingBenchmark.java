@@ -41,7 +41,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * tokens per engine step (max-batched-tokens, default 512: smaller chunks keep running streams' ITL down), prefill
  * tokens a step may carry beside decode rows (mixed-prefill-tokens, default: all of the step's), and whether a burst
  * of arrivals is prefilled before its streams decode ({@code true}, the default, or {@code false}: the streams
- * prefilled first decode beside the others' prefill chunks). See {@link SchedulerConfig}.
+ * prefilled first decode beside the others' prefill chunks), and rounds per stream count (default 3). See
+ * {@link SchedulerConfig}.
+ *
+ * <p>Each stream count runs {@code rounds} times in a row after a warm-up (16 streams of 32 tokens, so the JIT and the
+ * KV cache's pages are warm before the first figure): throughput is all rounds' tokens over all rounds' wall time and
+ * the percentiles are over all rounds' samples pooled (one round of one stream has 127 inter-token gaps, whose "p99"
+ * is its second-largest gap). {@code -Dbench.tail=true} prints the 60 largest gaps of each stream count (a burst's
+ * prefill shows as a ladder of one-prefill-step rungs, a slow step as a run of equal gaps).
  */
 public final class ServingBenchmark {
 
@@ -65,12 +72,13 @@ public final class ServingBenchmark {
         int stepTokens = args.length > 4 ? Integer.parseInt(args[4]) : 512;
         int mixedPrefill = args.length > 5 ? Integer.parseInt(args[5]) : stepTokens;
         boolean burstsFirst = args.length > 6 ? Boolean.parseBoolean(args[6]) : true;
+        int rounds = args.length > 7 ? Integer.parseInt(args[7]) : 3;
         int maxStreams = Arrays.stream(streams).max().orElse(64);
         System.out.printf("machine: %d cores online (shared with other work: figures are noisy); model %s (%d MB); "
                 + "%d engine threads; prompt %d, output %d tokens per stream; greedy; at most %d tokens per step, %d of them "
-                + "prefill beside decode rows; bursts prefilled first: %s%n%n",
+                + "prefill beside decode rows; bursts prefilled first: %s; %d rounds per stream count%n%n",
                 Runtime.getRuntime().availableProcessors(), modelPath, Files.size(modelPath) >> 20, threads, promptTokens,
-                outputTokens, stepTokens, mixedPrefill, burstsFirst);
+                outputTokens, stepTokens, mixedPrefill, burstsFirst, rounds);
         Tokenizer tokenizer = Tokenizers.fromGguf(modelPath);
         double base = 0;
         double baseItl = 0;
@@ -81,10 +89,10 @@ public final class ServingBenchmark {
                 Scheduler scheduler = new Scheduler("bench", session, tokenizer, new SchedulerConfig(maxStreams, stepTokens, 1024)
                         .withMixedPrefillTokens(mixedPrefill).withPrefillBurstsFirst(burstsFirst),
                         new SchedulerMetrics(new SimpleMeterRegistry(), "bench"))) {
-            run(scheduler, model.info().vocabularySize(), 2, promptTokens, 8); // warm-up
-            System.out.println("streams  tok/s(aggregate)  TTFT p50 ms  TTFT p99 ms  ITL p50 ms  ITL p99 ms  ITL max ms  wall s");
+            run(scheduler, model.info().vocabularySize(), Math.min(16, maxStreams), promptTokens, 32, 1); // warm-up
+            System.out.println("streams  tok/s(aggregate)  TTFT p50 ms  TTFT p99 ms  ITL p50 ms  ITL p99 ms  ITL max ms  wall s (all rounds)");
             for (int n : streams) {
-                Result r = run(scheduler, model.info().vocabularySize(), n, promptTokens, outputTokens);
+                Result r = run(scheduler, model.info().vocabularySize(), n, promptTokens, outputTokens, rounds);
                 System.out.printf("%7d  %16.1f  %11.1f  %11.1f  %10.2f  %10.2f  %10.1f  %6.1f%n", n, r.tokensPerSecond,
                         r.ttftP50, r.ttftP99, r.itlP50, r.itlP99, r.itlMax, r.wallSeconds);
                 if (n == 1) {
@@ -104,9 +112,29 @@ public final class ServingBenchmark {
             double wallSeconds) {
     }
 
-    private static Result run(Scheduler scheduler, int vocab, int streams, int promptTokens, int outputTokens)
+    private static Result run(Scheduler scheduler, int vocab, int streams, int promptTokens, int outputTokens, int rounds)
             throws InterruptedException {
-        SplittableRandom random = new SplittableRandom(streams);
+        List<Double> ttft = new ArrayList<>();
+        List<Double> itl = new ArrayList<>();
+        double wall = 0;
+        for (int round = 0; round < rounds; round++) {
+            wall += round(scheduler, vocab, streams, promptTokens, outputTokens, new SplittableRandom(31L * streams + round), ttft,
+                    itl);
+        }
+        double[] t = ttft.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] g = itl.stream().mapToDouble(Double::doubleValue).toArray();
+        if (Boolean.getBoolean("bench.tail")) {
+            double[] sorted = g.clone();
+            Arrays.sort(sorted);
+            System.out.println("largest gaps: " + Arrays.toString(Arrays.copyOfRange(sorted, Math.max(0, sorted.length - 60), sorted.length)));
+        }
+        return new Result(rounds * streams * (double) outputTokens / wall, pct(t, 50), pct(t, 99), pct(g, 50), pct(g, 99),
+                pct(g, 100), wall);
+    }
+
+    /** One wave of {@code streams} requests submitted at once; adds its TTFTs and inter-token gaps (ms), returns its wall seconds. */
+    private static double round(Scheduler scheduler, int vocab, int streams, int promptTokens, int outputTokens, SplittableRandom random,
+            List<Double> ttftOut, List<Double> itlOut) throws InterruptedException {
         CountDownLatch done = new CountDownLatch(streams);
         long[] submitted = new long[streams];
         long[] first = new long[streams];
@@ -140,13 +168,11 @@ public final class ServingBenchmark {
         }
         done.await(30, TimeUnit.MINUTES);
         double wall = (System.nanoTime() - start) / 1e9;
-        double[] ttft = new double[streams];
         for (int s = 0; s < streams; s++) {
-            ttft[s] = (first[s] - submitted[s]) / 1e6;
+            ttftOut.add((first[s] - submitted[s]) / 1e6);
         }
-        double[] itl = gaps.stream().flatMap(List::stream).mapToDouble(n -> n / 1e6).toArray();
-        return new Result(streams * (double) outputTokens / wall, pct(ttft, 50), pct(ttft, 99), pct(itl, 50), pct(itl, 99),
-                pct(itl, 100), wall);
+        gaps.stream().flatMap(List::stream).forEach(n -> itlOut.add(n / 1e6));
+        return wall;
     }
 
     private static double pct(double[] values, double p) {
