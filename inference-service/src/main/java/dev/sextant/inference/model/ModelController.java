@@ -41,6 +41,15 @@ public class ModelController {
         return Map.of("object", "list", "data", data);
     }
 
+    /**
+     * OpenAI's retrieve-model: the model a request naming {@code model} (an id or a consumer group) runs on, or
+     * 404 {@code model_not_found}; callers check a model here without starting a generation.
+     */
+    @GetMapping("/v1/models/{model}")
+    public Map<String, Object> get(@PathVariable String model) {
+        return entry(registry.resolve(model));
+    }
+
     private static Map<String, Object> entry(LoadedModel m) {
         return Map.of("id", m.id(), "object", "model", "created", m.loadedAt().getEpochSecond(), "owned_by", "sextant",
                 "max_model_len", m.scheduler().contextLimit());

@@ -60,6 +60,11 @@ class ServingIT {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     private JsonNode golden() throws Exception {
         return JSON.readTree(SharedData.file("models/stories260K.golden.json").toFile()).get("runs").get(0);
     }
@@ -273,6 +278,8 @@ class ServingIT {
             HttpResponse<String> byGroup = post("/v1/completions", """
                     {"model": "experiments", "prompt": [1], "max_tokens": 3, "temperature": 0}""");
             assertThat(JSON.readTree(byGroup.body()).at("/model").asString()).isEqualTo("tiny");
+            assertThat(JSON.readTree(get("/v1/models/experiments").body()).get("id").asString()).isEqualTo("tiny");
+            assertThat(JSON.readTree(get("/v1/models/tiny").body()).get("id").asString()).isEqualTo("tiny");
             assertThat(greedyCompletion(4)).isNotEmpty();
         } finally {
             HttpResponse<String> unload = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/management/models/tiny"))
@@ -283,6 +290,10 @@ class ServingIT {
                 {"model": "tiny", "prompt": [1], "max_tokens": 3}""");
         assertThat(gone.statusCode()).isEqualTo(404);
         assertThat(JSON.readTree(gone.body()).at("/error/message").asString()).contains("'tiny'");
+        HttpResponse<String> goneModel = get("/v1/models/tiny");
+        assertThat(goneModel.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(goneModel.body()).at("/error/code").asString()).isEqualTo("model_not_found");
+        assertThat(JSON.readTree(goneModel.body()).at("/error/message").asString()).contains("'tiny'");
     }
 
     @Test
