@@ -53,9 +53,14 @@ public record RetrievalProperties(
             @DefaultValue("100") int maxTopK) {
     }
 
-    /** inference-service, for query embeddings and chat completions. */
+    /**
+     * inference-service, for query embeddings and chat completions.
+     *
+     * @param modelCheckTtl how long a model inference-service said it serves is taken as served without asking again
+     */
     public record Inference(@DefaultValue("http://127.0.0.1:8081") String url,
-            @DefaultValue("120s") Duration chatTimeout) {
+            @DefaultValue("120s") Duration chatTimeout,
+            @DefaultValue("10s") Duration modelCheckTtl) {
     }
 
     /**

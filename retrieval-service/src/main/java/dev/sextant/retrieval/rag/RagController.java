@@ -25,15 +25,18 @@ import dev.sextant.support.Tenants;
  * {@code POST /v1/rag/answer}. With {@code "stream": true} the answer is Server-Sent Events: {@code sources} first
  * (the numbered passages), then {@code token} events (the model's constrained JSON as it is generated), then
  * {@code answer} (the parsed answer with verified citations) and {@code done}; a failure ends with {@code error}
- * carrying a problem.
+ * carrying a problem. A model inference-service does not serve is a 404 before anything else, streamed or not,
+ * whether or not any passage is relevant ({@link ModelsClient}).
  */
 @RestController
 class RagController {
 
     private final RagService rag;
+    private final ModelsClient models;
 
-    RagController(RagService rag) {
+    RagController(RagService rag, ModelsClient models) {
         this.rag = rag;
+        this.models = models;
     }
 
     @PostMapping(value = "/v1/rag/answer")
@@ -41,6 +44,7 @@ class RagController {
             @Valid @RequestBody RagRequest request) {
         String tenant = RetrievalErrors.tenant(tenantHeader);
         var filter = FilterParser.parse(request.filter());
+        models.requireServed(request.model()); // before retrieval: the answer may not need the model, the 404 does not
         RagService.Retrieval retrieval = rag.retrieve(tenant, request, filter);
         if (!Boolean.TRUE.equals(request.stream())) {
             return rag.answer(request, retrieval);

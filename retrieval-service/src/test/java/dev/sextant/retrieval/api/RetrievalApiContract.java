@@ -46,12 +46,14 @@ public abstract class RetrievalApiContract {
     @AfterAll
     static void resetInference() {
         inference.failing = false;
+        inference.modelsFailing = false;
     }
 
     @BeforeEach
     void freshTenant() {
         tenant = "t-" + UUID.randomUUID();
         inference.failing = false;
+        inference.modelsFailing = false;
         inference.chatMode = FakeInference.ChatMode.FAITHFUL;
     }
 
@@ -381,11 +383,56 @@ public abstract class RetrievalApiContract {
         seedHandbook();
         Map<String, Object> request = new java.util.HashMap<>(rag("How many days of paid vacation do employees get?", false));
         request.put("model", FakeInference.UNKNOWN_MODEL);
+        int before = inference.chatRequests.size();
         HttpResponse<String> response = send("POST", "/v1/rag/answer", request);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(404);
         assertThat(json(response).get("code").asString()).isEqualTo("model-not-found");
         assertThat(json(response).get("field").asString()).isEqualTo("model");
         assertThat(json(response).get("detail").asString()).contains(FakeInference.UNKNOWN_MODEL);
+        assertThat(inference.chatRequests).hasSize(before);
+    }
+
+    @Test
+    void ragWithAModelInferenceDoesNotServeIs404EvenWhenNothingIsRelevant() throws Exception {
+        seedHandbook();
+        for (boolean stream : new boolean[] {false, true}) {
+            Map<String, Object> request = new java.util.HashMap<>(rag(unrelatedQuestion(), stream));
+            request.put("model", FakeInference.UNKNOWN_MODEL);
+            HttpResponse<String> response = send("POST", "/v1/rag/answer", request);
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(404);
+            assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(ct ->
+                    assertThat(ct).startsWith("application/problem+json")); // a stream is refused before it starts
+            assertThat(json(response).get("code").asString()).isEqualTo("model-not-found");
+            assertThat(json(response).get("field").asString()).isEqualTo("model");
+            assertThat(json(response).get("detail").asString()).contains(FakeInference.UNKNOWN_MODEL);
+        }
+    }
+
+    @Test
+    void ragAsksInferenceAboutAServedModelOnceInAWhile() throws Exception {
+        seedHandbook();
+        String model = "served-" + UUID.randomUUID();
+        Map<String, Object> request = new java.util.HashMap<>(rag(unrelatedQuestion(), false));
+        request.put("model", model);
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> response = send("POST", "/v1/rag/answer", request);
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(json(response).get("model").asString()).isEqualTo(model);
+        }
+        assertThat(inference.modelRequests).containsOnlyOnce(model);
+    }
+
+    @Test
+    void ragWithoutRelevantPassageStillAnswersWhenInferenceCannotCheckTheModel() throws Exception {
+        seedHandbook();
+        inference.modelsFailing = true;
+        String model = "unchecked-" + UUID.randomUUID();
+        Map<String, Object> request = new java.util.HashMap<>(rag(unrelatedQuestion(), false));
+        request.put("model", model);
+        HttpResponse<String> response = send("POST", "/v1/rag/answer", request);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(json(response).get("answer").asString()).contains("could not find");
+        assertThat(inference.modelRequests).contains(model);
     }
 
     @Test

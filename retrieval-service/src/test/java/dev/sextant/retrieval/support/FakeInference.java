@@ -24,7 +24,9 @@ import tools.jackson.databind.node.ObjectNode;
  * A real HTTP server speaking inference-service's OpenAI shapes, for tests: {@code POST /v1/embeddings} returns a
  * hashed bag-of-words vector (texts sharing words are near), {@code POST /v1/chat/completions} answers with JSON
  * that follows the request's response_format: it cites the first allowed passage id with a quote taken from that
- * passage in the prompt (or, in {@link ChatMode#FABRICATE}, a quote that occurs nowhere), streamed when asked.
+ * passage in the prompt (or, in {@link ChatMode#FABRICATE}, a quote that occurs nowhere), streamed when asked;
+ * {@code GET /v1/models/{model}} answers 200 for every model but {@link #UNKNOWN_MODEL} (404 model_not_found), or
+ * 503 while {@link #modelsFailing}.
  */
 public final class FakeInference implements AutoCloseable {
 
@@ -37,8 +39,16 @@ public final class FakeInference implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern PASSAGE = Pattern.compile("\\[(\\d+)\\][^\\n]*\\n([^\\n]+)");
 
+    private static final String NOT_FOUND = "{\"error\":{\"message\":\"The model '" + UNKNOWN_MODEL
+            + "' does not exist or is not loaded; loaded models: stories260K\",\"type\":\"invalid_request_error\","
+            + "\"param\":\"model\",\"code\":\"model_not_found\"}}";
+
     private final HttpServer server;
     public volatile boolean failing;
+    /** Only the model check fails (503), embeddings and chat still answer. */
+    public volatile boolean modelsFailing;
+    /** The model names {@code GET /v1/models/{model}} was asked about, in order. */
+    public final List<String> modelRequests = new CopyOnWriteArrayList<>();
     public volatile ChatMode chatMode = ChatMode.FAITHFUL;
     public final List<JsonNode> chatRequests = new CopyOnWriteArrayList<>();
     public final List<String> tenants = new CopyOnWriteArrayList<>();
@@ -52,6 +62,7 @@ public final class FakeInference implements AutoCloseable {
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/v1/embeddings", this::embeddings);
         server.createContext("/v1/chat/completions", this::chat);
+        server.createContext("/v1/models/", this::model);
         server.start();
     }
 
@@ -115,8 +126,7 @@ public final class FakeInference implements AutoCloseable {
             return;
         }
         if (UNKNOWN_MODEL.equals(request.path("model").asString())) { /* what inference-service answers for a model it lacks */
-            send(exchange, 404, "application/json", "{\"error\":{\"message\":\"The model '" + UNKNOWN_MODEL
-                    + "' does not exist or is not loaded; loaded models: stories260K\",\"type\":\"invalid_request_error\",\"param\":\"model\",\"code\":\"model_not_found\"}}");
+            send(exchange, 404, "application/json", NOT_FOUND);
             return;
         }
         JsonNode schema = request.at("/response_format/json_schema/schema");
@@ -151,6 +161,19 @@ public final class FakeInference implements AutoCloseable {
         choice.putObject("message").put("role", "assistant").put("content", content);
         response.putObject("usage").put("prompt_tokens", 10).put("completion_tokens", 10).put("total_tokens", 20);
         send(exchange, 200, "application/json", JSON.writeValueAsString(response));
+    }
+
+    private void model(HttpExchange exchange) throws IOException {
+        String model = exchange.getRequestURI().getPath().substring("/v1/models/".length());
+        modelRequests.add(model);
+        if (failing || modelsFailing) {
+            send(exchange, 503, "application/json", "{\"error\":{\"message\":\"loading\",\"type\":\"server_error\"}}");
+        } else if (UNKNOWN_MODEL.equals(model)) {
+            send(exchange, 404, "application/json", NOT_FOUND);
+        } else {
+            send(exchange, 200, "application/json", JSON.writeValueAsString(JSON.createObjectNode().put("id", model)
+                    .put("object", "model").put("owned_by", "sextant")));
+        }
     }
 
     private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
