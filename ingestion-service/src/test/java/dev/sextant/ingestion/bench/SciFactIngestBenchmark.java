@@ -25,6 +25,7 @@ import dev.sextant.ingestion.parse.DocumentParser;
 import dev.sextant.ingestion.support.FakeUpstreams;
 import dev.sextant.ingestion.support.Http;
 import dev.sextant.ingestion.support.TestDatabase;
+import dev.sextant.testsupport.embedding.OnnxMiniLm;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import tools.jackson.databind.JsonNode;
@@ -45,6 +46,7 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>Run (from the repository root, after {@code ./mvnw -o -pl ingestion-service -am test-compile}):
  * <pre>
+ * ./mvnw -q -o -pl embedding-test-support install   # once (and after changing it): -pl alone resolves it from ~/.m2
  * ./mvnw -q -o -pl ingestion-service dependency:build-classpath -Dmdep.outputFile=/tmp/ingestion-cp.txt
  * SEXTANT_SHARED_DIR=$PWD/../shared SEXTANT_TEST_INGESTION_DB_URL=jdbc:postgresql://127.0.0.1:5432/sextant_ingestion_test \
  * SEXTANT_TEST_DB_USER=sextant SEXTANT_TEST_DB_PASSWORD=sextant flock /tmp/sextant-bench.lock \

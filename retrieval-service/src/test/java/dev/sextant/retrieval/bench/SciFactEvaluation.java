@@ -32,6 +32,7 @@ import dev.sextant.retrieval.store.VectorType;
 import dev.sextant.retrieval.store.filter.Filter;
 import dev.sextant.retrieval.store.lucene.LuceneStore;
 import dev.sextant.retrieval.store.pgvector.PgVectorStores;
+import dev.sextant.testsupport.embedding.OnnxMiniLm;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -45,6 +46,7 @@ import tools.jackson.databind.json.JsonMapper;
  * is incomplete, a first lexical-only stage runs on random vectors so that something prints early.
  *
  * <pre>
+ * ./mvnw -q -o -pl embedding-test-support install   # once (and after changing it): -pl alone resolves it from ~/.m2
  * ./mvnw -q -o -pl retrieval-service test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java -Dexec.classpathScope=test \
  *   -Dexec.mainClass=dev.sextant.retrieval.bench.SciFactEvaluation
  * </pre>

