@@ -267,6 +267,8 @@ static sx_status cu_context_init(sx_context *ctx) {
     const sx_model *m = ctx->model;
     const cu_model *cm = (const cu_model *)m->backend_state;
     const sx_hparams *hp = &m->hp;
+    if (ctx->params.kv_type == SX_Q8_0) /* F32/F16 both mean the device's F16 cache; there is no Q8_0 cache here */
+        return cu_err(SX_ERR_ARGUMENT, "cuda: the KV cache on the GPU is F16; a Q8_0 KV cache is CPU-only");
     CK(cudaSetDevice(cm->device), "set device");
     cu_ctx *c = (cu_ctx *)calloc(1, sizeof *c);
     if (!c) return cu_err(SX_ERR_NO_MEMORY, "cuda: host out of memory");

@@ -98,7 +98,9 @@ typedef struct sx_context_params {
     int32_t n_batch_max;   /* most tokens per sx_decode call */
     int32_t n_out_max;     /* most output rows (logits) per sx_decode call; <= 0: n_batch_max */
     int32_t kv_type;       /* element type of the CPU backend's KV cache: SX_F16 (default, half the memory and
-                              bandwidth, as llama.cpp and vLLM keep it) or SX_F32 */
+                              bandwidth, as llama.cpp and vLLM keep it), SX_F32, or SX_Q8_0 (blocks of 32 with an
+                              fp16 scale, as llama.cpp's q8_0 cache: 1.06 bytes per element, needs head_dim % 32 == 0;
+                              attention then reads about half the bytes of F16 and results differ from F16's slightly) */
 } sx_context_params;
 
 SX_API sx_context_params sx_context_default_params(void);

@@ -145,8 +145,9 @@ SX_API sx_status sx_context_init(sx_model *m, const sx_context_params *params, s
     if (p.n_seq_max <= 0 || p.n_ctx <= 0 || p.kv_block_size <= 0 || p.n_batch_max <= 0 || p.n_seq_max > 65536 || p.kv_block_size > 4096)
         return sx_set_error(SX_ERR_ARGUMENT, "sx_context_init: bad parameters (n_seq_max %d, n_ctx %d, kv_block_size %d, n_batch_max %d)",
                             p.n_seq_max, p.n_ctx, p.kv_block_size, p.n_batch_max);
-    if (p.kv_type != SX_F32 && p.kv_type != SX_F16)
-        return sx_set_error(SX_ERR_ARGUMENT, "sx_context_init: kv_type %d is neither F32 (%d) nor F16 (%d)", p.kv_type, SX_F32, SX_F16);
+    if (p.kv_type != SX_F32 && p.kv_type != SX_F16 && p.kv_type != SX_Q8_0)
+        return sx_set_error(SX_ERR_ARGUMENT, "sx_context_init: kv_type %d is none of F32 (%d), F16 (%d), Q8_0 (%d)", p.kv_type, SX_F32, SX_F16,
+                            SX_Q8_0);
     if (p.n_out_max <= 0 || p.n_out_max > p.n_batch_max) p.n_out_max = p.n_batch_max;
     sx_context *c = calloc(1, sizeof *c);
     if (!c) return sx_set_error(SX_ERR_NO_MEMORY, "out of memory");

@@ -1,10 +1,11 @@
 /* sx_bench — native timing of one engine step shape, for kernel work without Java.
- * usage: sx_bench model threads n_seqs prompt_len decode_steps
+ * usage: sx_bench model threads n_seqs prompt_len decode_steps [kv: f16 (default), f32, q8_0]
  * Prefills n_seqs sequences of prompt_len tokens (one call each), then times decode steps where every
  * sequence adds one token (n_seqs rows per step, all producing logits), and one prefill call of prompt_len. */
 #include "sextant.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* FNV-1a over the logits of the last call: equal hashes = bit-identical results (kernel comparisons). */
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
     sx_context_params cp = sx_context_default_params();
     cp.n_threads = threads; cp.n_seq_max = n_seqs + 1; cp.n_ctx = (n_seqs + 1) * (plen + steps + 16);
     cp.n_batch_max = plen > n_seqs ? plen : n_seqs; cp.n_out_max = cp.n_batch_max;
+    if (argc > 6) cp.kv_type = strcmp(argv[6], "q8_0") == 0 ? SX_Q8_0 : strcmp(argv[6], "f32") == 0 ? SX_F32 : SX_F16;
     if (sx_context_init(m, &cp, &c)) { fprintf(stderr, "ctx: %s\n", sx_last_error()); return 1; }
     int32_t *tok = calloc(cp.n_batch_max, 4), *pos = calloc(cp.n_batch_max, 4), *seq = calloc(cp.n_batch_max, 4), *next = calloc(cp.n_batch_max, 4);
     int8_t *out = calloc(cp.n_batch_max, 1);
@@ -38,7 +40,7 @@ int main(int argc, char **argv) {
         if (s > 0) { tp += now() - t0; tpc += cpu() - c0; } /* the first call warms up */
     }
     sx_model_info info; sx_model_get_info(m, &info);
-    printf("features %s, threads %d\n", sx_cpu_features(), threads);
+    printf("features %s, threads %d, kv cache %s\n", sx_cpu_features(), threads, cp.kv_type == SX_Q8_0 ? "q8_0" : cp.kv_type == SX_F32 ? "f32" : "f16");
     printf("prefill logits hash %016llx\n", logits_hash(c, 1, info.n_vocab));
     printf("prefill %d tokens: %.2f ms/call, %.1f tok/s, %.2f cpu-ms/call\n", plen, tp / n_seqs * 1e3, plen * n_seqs / tp, tpc / n_seqs * 1e3);
     double best = 1e9, total = 0, total_cpu = 0;

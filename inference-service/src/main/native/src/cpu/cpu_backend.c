@@ -19,10 +19,11 @@ typedef struct cpu_ctx {
     sx_pool *pool;
     int n_threads;
     int n_cells;       /* KV cells per layer = n_blocks * block size */
-    void *k_cache;     /* (layer, n_cells, kv_dim) of kv_es-byte elements (F16 or F32, params.kv_type) */
+    void *k_cache;     /* (layer, n_cells, cell_bytes): a cell is kv_dim elements of params.kv_type (F16, F32, or Q8_0 blocks) */
     void *v_cache;
     void *k_alloc, *v_alloc; /* the allocations the caches lie in (huge_align) */
-    size_t kv_es;
+    int kv_type;
+    size_t cell_bytes; /* bytes of one cell (one position's K or V of one layer) */
     float *x;          /* (n_batch, dim) residual stream */
     float *xb;         /* (n_batch, max(dim, q_dim)) normed input / attention output */
     float *q;          /* (n_batch, q_dim) */
@@ -183,13 +184,13 @@ typedef struct att_job {
 static void att_task(void *arg, int ith, int nth) {
     att_job *j = arg; sx_context *ctx = j->ctx; cpu_ctx *c = j->c;
     const sx_hparams *hp = &ctx->model->hp;
-    const int hd = hp->head_dim, n_head = hp->n_head, n_kv = hp->n_head_kv, kv_dim = n_kv * hd, group = n_head / n_kv;
+    const int hd = hp->head_dim, n_head = hp->n_head, n_kv = hp->n_head_kv, group = n_head / n_kv;
     const int bs = ctx->params.kv_block_size, q_dim = n_head * hd;
     const int max_len = ctx->max_blocks_per_seq * bs;
     const float scale = 1.0f / sqrtf((float)hd);
     const sx_kernels *kern = sx_kernels_get();
     float *sc = c->scores + (size_t)ith * c->att_tile * n_head * max_len;
-    const size_t layer_off = (size_t)j->layer * c->n_cells * kv_dim;
+    const size_t layer_off = (size_t)j->layer * c->n_cells * c->cell_bytes, head_bytes = c->cell_bytes / n_kv;
     for (;;) {
         int t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (t >= j->n_tasks) return;
@@ -197,9 +198,9 @@ static void att_task(void *arg, int ith, int nth) {
         const int kv1 = kv0 + j->kv_per_task < n_kv ? kv0 + j->kv_per_task : n_kv, h0 = kv0 * group;
         const int b = j->tiles[tile], nt = j->tiles[tile + 1] - b;
         const sx_seq *s = &ctx->seqs[j->batch->seq_id[b]];
-        const size_t off = (layer_off + (size_t)kv0 * hd) * c->kv_es;
+        const size_t off = layer_off + (size_t)kv0 * head_bytes;
         kern->attn(hd, (kv1 - kv0) * group, group, nt, j->batch->pos[b] + 1, c->q + (size_t)b * q_dim + (size_t)h0 * hd, (size_t)q_dim,
-                   (const char *)c->k_cache + off, (const char *)c->v_cache + off, (int)c->kv_es, (size_t)kv_dim, s->blocks, bs, scale,
+                   (const char *)c->k_cache + off, (const char *)c->v_cache + off, c->kv_type, c->cell_bytes, s->blocks, bs, scale,
                    sc, (size_t)max_len, c->xb + (size_t)b * q_dim + (size_t)h0 * hd, (size_t)q_dim);
     }
 }
@@ -231,13 +232,17 @@ static void rows_task(void *arg, int ith, int nth) {
             const float *angles = c->rope_cs + (size_t)b * hd;
             rope(c->q + (size_t)b * q_dim, hp->n_head, hd, angles, hp->rope_kind);
             rope(c->k + (size_t)b * kv_dim, hp->n_head_kv, hd, angles, hp->rope_kind);
-            const size_t cell = j->layer_off + (size_t)j->ctx->cells[b] * kv_dim;
-            if (c->kv_es == 2) {
-                kern->to_f16(c->k + (size_t)b * kv_dim, (uint16_t *)c->k_cache + cell, kv_dim);
-                kern->to_f16(c->v + (size_t)b * kv_dim, (uint16_t *)c->v_cache + cell, kv_dim);
+            const size_t cell = j->layer_off + (size_t)j->ctx->cells[b] * c->cell_bytes;
+            char *kc = (char *)c->k_cache + cell, *vc = (char *)c->v_cache + cell;
+            if (c->kv_type == SX_F16) {
+                kern->to_f16(c->k + (size_t)b * kv_dim, (uint16_t *)kc, kv_dim);
+                kern->to_f16(c->v + (size_t)b * kv_dim, (uint16_t *)vc, kv_dim);
+            } else if (c->kv_type == SX_Q8_0) { /* Q8_0 blocks of 32 along the row (heads start on block boundaries) */
+                kern->quant[SX_Q8_0](c->k + (size_t)b * kv_dim, kc, kv_dim);
+                kern->quant[SX_Q8_0](c->v + (size_t)b * kv_dim, vc, kv_dim);
             } else {
-                memcpy((float *)c->k_cache + cell, c->k + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
-                memcpy((float *)c->v_cache + cell, c->v + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
+                memcpy(kc, c->k + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
+                memcpy(vc, c->v + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
             }
         }
     }
@@ -302,7 +307,7 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
         PH(PH_QKV);
         matmul(c, c->xb, n, dim, qkv, 3);
         PH(PH_ROPE);
-        rows(ctx, c, batch, ROWS_ROPE_KV, n, NULL, NULL, (size_t)l * c->n_cells * kv_dim, (size_t)(q_dim + 3 * kv_dim));
+        rows(ctx, c, batch, ROWS_ROPE_KV, n, NULL, NULL, (size_t)l * c->n_cells * c->cell_bytes, (size_t)(q_dim + 3 * kv_dim));
         /* Tiles: runs of up to ATT_TILE rows of one sequence at consecutive positions. Enough tasks for every thread
          * to have two, but whole tiles where there are that many tiles. */
         PH(PH_ATTN);
@@ -446,8 +451,14 @@ static sx_status cpu_context_init(sx_context *ctx) {
     const size_t q_dim = hp->n_head * hd, kv_dim = hp->n_head_kv * hd, ff = (size_t)hp->n_ff;
     const size_t kmax = dim > q_dim ? (dim > ff ? dim : ff) : (q_dim > ff ? q_dim : ff);
     const size_t max_len = (size_t)ctx->max_blocks_per_seq * ctx->params.kv_block_size;
-    c->kv_es = ctx->params.kv_type == SX_F16 ? 2 : 4;
-    const size_t kv_bytes = (size_t)hp->n_layer * c->n_cells * kv_dim * c->kv_es;
+    c->kv_type = ctx->params.kv_type;
+    if (c->kv_type == SX_Q8_0 && hd % QK8_0 != 0) {
+        cpu_context_free(ctx);
+        return sx_set_error(SX_ERR_ARGUMENT, "a Q8_0 KV cache needs a head dimension that is a multiple of %d; this model's is %d (use F16)",
+                            QK8_0, (int)hd);
+    }
+    c->cell_bytes = c->kv_type == SX_Q8_0 ? kv_dim / QK8_0 * sizeof(block_q8_0) : kv_dim * (c->kv_type == SX_F16 ? 2 : 4);
+    const size_t kv_bytes = (size_t)hp->n_layer * c->n_cells * c->cell_bytes;
     c->k_cache = huge_align(c->k_alloc = calloc(1, kv_bytes + HUGE_BYTES), kv_bytes);
     c->v_cache = huge_align(c->v_alloc = calloc(1, kv_bytes + HUGE_BYTES), kv_bytes);
     /* Touch the caches now (as a GPU engine allocates its KV pool up front): otherwise the first sequences to reach
@@ -480,12 +491,11 @@ static sx_status cpu_context_init(sx_context *ctx) {
 
 static sx_status cpu_kv_copy_block(sx_context *ctx, int32_t src, int32_t dst) {
     cpu_ctx *c = ctx->backend_state; const sx_hparams *hp = &ctx->model->hp;
-    const size_t kv_dim = (size_t)hp->n_head_kv * hp->head_dim, bs = (size_t)ctx->params.kv_block_size;
+    const size_t block_bytes = (size_t)ctx->params.kv_block_size * c->cell_bytes;
     for (int l = 0; l < hp->n_layer; l++) {
-        size_t base = (size_t)l * c->n_cells * kv_dim;
-        const size_t es = c->kv_es;
-        memcpy((char *)c->k_cache + (base + dst * bs * kv_dim) * es, (char *)c->k_cache + (base + src * bs * kv_dim) * es, es * bs * kv_dim);
-        memcpy((char *)c->v_cache + (base + dst * bs * kv_dim) * es, (char *)c->v_cache + (base + src * bs * kv_dim) * es, es * bs * kv_dim);
+        const size_t base = (size_t)l * c->n_cells * c->cell_bytes;
+        memcpy((char *)c->k_cache + base + dst * block_bytes, (char *)c->k_cache + base + src * block_bytes, block_bytes);
+        memcpy((char *)c->v_cache + base + dst * block_bytes, (char *)c->v_cache + base + src * block_bytes, block_bytes);
     }
     return SX_OK;
 }

@@ -22,10 +22,11 @@ typedef struct sx_kernels {
     float (*dot_f32)(int n, const float *a, const float *b);
     void (*axpy_f32)(int n, float a, const float *x, float *y); /* y += a*x */
     /* Softmax attention of nt query rows of one sequence at consecutive positions (row t sees positions
-     * 0..n_pos0 + t - 1), nh consecutive query heads each, over a paged cache of kv_es-byte elements (4: float32,
-     * 2: float16); see attn_core in kernels_impl.h for the layout. Results per row do not depend on nt. */
-    void (*attn)(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v, int kv_es,
-                 size_t stride, const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out, size_t out_stride);
+     * 0..n_pos0 + t - 1), nh consecutive query heads each, over a paged cache of kv_type elements (SX_F32, SX_F16, or
+     * SX_Q8_0 blocks where hd % 32 == 0) whose cells are cell_bytes apart; see attn_core in kernels_impl.h for the
+     * layout. Results per row do not depend on nt. */
+    void (*attn)(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v, int kv_type,
+                 size_t cell_bytes, const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out, size_t out_stride);
     void (*to_f16)(const float *x, uint16_t *y, int n); /* round to nearest even */
     void (*silu_mul)(float *g, const float *u, int n);  /* g[i] = g[i] / (1 + expf(-g[i])) * u[i], bit for bit */
 } sx_kernels;

@@ -214,7 +214,26 @@ static void silu_mul_avx2(float *g, const float *u, int n) {
     for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
-/* attn over an F16 cache with F16C conversions; 8-lane dot like dot_f32_avx2's structure for hd % 8 == 0. */
+/* Eight cache elements d .. d + 7 of one KV head as floats: float16 (F16C) or Q8_0 (the block's fp16 scale times the
+ * quants, exact in float, so the attention is that of a float cache of the dequantized values). */
+SX_INLINE __m256 kv_load8(const char *head, int d, const int q8) {
+    if (q8) {
+        const char *b = head + (size_t)(d / QK8_0) * sizeof(block_q8_0);
+        uint16_t h; memcpy(&h, b, 2);
+        const __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 2 + d % QK8_0))));
+        return _mm256_mul_ps(q, _mm256_set1_ps(_cvtsh_ss(h)));
+    }
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(head + 2 * (size_t)d)));
+}
+
+/* attn over an F16 or Q8_0 cache; 8-lane dot like dot_f32_avx2's structure (hd % 8 == 0). */
+SX_INLINE float dotk_x_avx2(int hd, const float *q, const char *kv, const int q8) {
+    __m256 s0 = _mm256_setzero_ps();
+    for (int d = 0; d + 8 <= hd; d += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), kv_load8(kv, d, q8), s0);
+    return hsum8(s0);
+}
+
+/* The F16 dot with a scalar tail for hd % 8 != 0 (the attn_core fallback). */
 static inline float dotk_f16_avx2(int hd, const float *q, const void *kv) {
     const uint16_t *k = kv; __m256 s0 = _mm256_setzero_ps(); int d = 0;
     for (; d + 8 <= hd; d += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + d))), s0);
@@ -239,65 +258,65 @@ static inline __m256 hsum8x8(const __m256 a[8]) {
     return _mm256_permutevar8x32_ps(z, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-#define ATT_GROUP 8 /* positions per step of the f16 kernel below */
+#define ATT_GROUP 8 /* positions per step of the kernel below */
 
-/* attn_core over an F16 cache, eight positions at a time: eight dot products share one reduction (hsum8x8, the same
- * sums as dotk_f16_avx2's hsum8) and each output slice is loaded and stored once per eight positions (the same fma
- * chain by position). Bit-identical to attn_core with dotk_f16_avx2 / axpyv_f16_avx2; needs hd % 8 == 0, hd <= 256. */
-static void attn_f16_x8(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const uint16_t *k,
-                        const uint16_t *v, size_t stride, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride,
-                        float *out, size_t out_stride) {
+/* attn_core over an F16 or Q8_0 cache, eight positions at a time: eight dot products share one reduction (hsum8x8, the
+ * same sums as hsum8) and each output slice is loaded and stored once per eight positions (the same fma chain by
+ * position). For F16 bit-identical to attn_core with dotk_f16_avx2 / axpyv_f16_avx2; needs hd % 8 == 0 (F16) or
+ * hd % 32 == 0 (Q8_0), hd <= 256. */
+SX_INLINE void attn_x8(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const char *k,
+                       const char *v, size_t head_bytes, size_t cell_bytes, const int32_t *blocks, int bs, float scale, float *sc,
+                       size_t sc_stride, float *out, size_t out_stride, const int q8) {
     float mx[nt * nh], inv[nt * nh];
     const int n_pos = n_pos0 + nt - 1;
     for (int i = 0; i < nt * nh; i++) mx[i] = -INFINITY;
-    const uint16_t *kr[ATT_GROUP];
+    const char *kr[ATT_GROUP];
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
-        for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = k + ((size_t)blocks[p / bs] * bs + p % bs) * stride; }
+        for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = k + ((size_t)blocks[p / bs] * bs + p % bs) * cell_bytes; }
         for (int t = p0 + np - 1 < n_pos0 ? 0 : p0 + np - n_pos0; t < nt; t++) { /* rows that see every position of the group */
             for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * hd;
+                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * head_bytes;
                 float *sr = sc + r * sc_stride + p0;
                 if (np == ATT_GROUP) {
                     __m256 acc[ATT_GROUP];
                     for (int i = 0; i < ATT_GROUP; i++) acc[i] = _mm256_setzero_ps();
                     for (int d = 0; d < hd; d += 8) {
                         const __m256 qv = _mm256_loadu_ps(qh + d);
-                        for (int i = 0; i < ATT_GROUP; i++)
-                            acc[i] = _mm256_fmadd_ps(qv, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kr[i] + ko + d))), acc[i]);
+                        for (int i = 0; i < ATT_GROUP; i++) acc[i] = _mm256_fmadd_ps(qv, kv_load8(kr[i] + ko, d, q8), acc[i]);
                     }
                     const __m256 s8 = _mm256_mul_ps(hsum8x8(acc), _mm256_set1_ps(scale));
                     _mm256_storeu_ps(sr, s8);
                     for (int i = 0; i < ATT_GROUP; i++) mx[r] = sr[i] > mx[r] ? sr[i] : mx[r];
                 } else
-                    for (int i = 0; i < np; i++) { sr[i] = dotk_f16_avx2(hd, qh, kr[i] + ko) * scale; mx[r] = sr[i] > mx[r] ? sr[i] : mx[r]; }
+                    for (int i = 0; i < np; i++) { sr[i] = dotk_x_avx2(hd, qh, kr[i] + ko, q8) * scale; mx[r] = sr[i] > mx[r] ? sr[i] : mx[r]; }
             }
         }
         /* rows that see only the first positions of the group (the tile's earliest rows at its end) */
         for (int t = 0; t < nt && t < p0 + np - n_pos0; t++)
             for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * hd;
+                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * head_bytes;
                 for (int i = 0; i < np && p0 + i < n_pos0 + t; i++) {
-                    const float s = dotk_f16_avx2(hd, qh, kr[i] + ko) * scale;
+                    const float s = dotk_x_avx2(hd, qh, kr[i] + ko, q8) * scale;
                     sc[r * sc_stride + p0 + i] = s; mx[r] = s > mx[r] ? s : mx[r];
                 }
             }
     }
     attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride, expsub_avx2);
-    const uint16_t *vr[ATT_GROUP];
+    const char *vr[ATT_GROUP];
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
-        for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = v + ((size_t)blocks[p / bs] * bs + p % bs) * stride; }
+        for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = v + ((size_t)blocks[p / bs] * bs + p % bs) * cell_bytes; }
         for (int t = p0 < n_pos0 ? 0 : p0 - n_pos0 + 1; t < nt; t++) {
             const int ni = n_pos0 + t - p0 < np ? n_pos0 + t - p0 : np; /* positions of the group this row sees */
             for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const size_t vo = (size_t)(h / group) * hd;
+                const int r = t * nh + h; const size_t vo = (size_t)(h / group) * head_bytes;
                 float a[ATT_GROUP];
                 for (int i = 0; i < ni; i++) a[i] = sc[r * sc_stride + p0 + i] * inv[r];
                 float *oh = out + t * out_stride + (size_t)h * hd;
                 for (int d = 0; d < hd; d += 8) {
                     __m256 o = _mm256_loadu_ps(oh + d);
-                    for (int i = 0; i < ni; i++) o = _mm256_fmadd_ps(_mm256_set1_ps(a[i]), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vr[i] + vo + d))), o);
+                    for (int i = 0; i < ni; i++) o = _mm256_fmadd_ps(_mm256_set1_ps(a[i]), kv_load8(vr[i] + vo, d, q8), o);
                     _mm256_storeu_ps(oh + d, o);
                 }
             }
@@ -305,14 +324,114 @@ static void attn_f16_x8(int hd, int nh, int group, int nt, int n_pos0, const flo
     }
 }
 
+/* ---- Q8_0 cache with AVX-512: sixteen elements per vector; the block scale multiplies the converted quants (K) or
+ * the position's weight (V), once per block. Scores: each position's 16-lane chain over its head, the two halves
+ * added, then hsum8 (hsum8x8 for eight positions: the same sums), so a full group of eight positions and a lone
+ * position give the same score. ---- */
+#define SX_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl")))
+
+SX_AVX512 static inline __m512 q8_load16(const char *blk, int j) { /* quants j .. j + 15 of a block, as floats */
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 2 + j))));
+}
+SX_AVX512 static inline float q8_scale(const char *blk) { uint16_t h; memcpy(&h, blk, 2); return _cvtsh_ss(h); }
+SX_AVX512 static inline __m256 fold512(__m512 v) { return _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))); }
+
+SX_AVX512 static float dotk_q8_x16(int hd, const float *q, const char *head) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int b = 0; b < hd / QK8_0; b++) {
+        const char *blk = head + (size_t)b * sizeof(block_q8_0); const __m512 s = _mm512_set1_ps(q8_scale(blk));
+        for (int j = 0; j < QK8_0; j += 16)
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + b * QK8_0 + j), _mm512_mul_ps(q8_load16(blk, j), s), acc);
+    }
+    return hsum8(fold512(acc));
+}
+
+/* attn_x8's structure over a Q8_0 cache (hd % 32 == 0, hd <= 256). */
+SX_AVX512 static void attn_q8_x16(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const char *k,
+                                  const char *v, size_t head_bytes, size_t cell_bytes, const int32_t *blocks, int bs, float scale,
+                                  float *sc, size_t sc_stride, float *out, size_t out_stride) {
+    float mx[nt * nh], inv[nt * nh];
+    const int n_pos = n_pos0 + nt - 1, nbk = hd / QK8_0;
+    for (int i = 0; i < nt * nh; i++) mx[i] = -INFINITY;
+    const char *kr[ATT_GROUP];
+    for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
+        const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
+        for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = k + ((size_t)blocks[p / bs] * bs + p % bs) * cell_bytes; }
+        for (int t = p0 + np - 1 < n_pos0 ? 0 : p0 + np - n_pos0; t < nt; t++) {
+            for (int h = 0; h < nh; h++) {
+                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * head_bytes;
+                float *sr = sc + r * sc_stride + p0;
+                if (np == ATT_GROUP) {
+                    __m512 acc[ATT_GROUP];
+                    for (int i = 0; i < ATT_GROUP; i++) acc[i] = _mm512_setzero_ps();
+                    for (int b = 0; b < nbk; b++) {
+                        __m512 s[ATT_GROUP];
+                        for (int i = 0; i < ATT_GROUP; i++) s[i] = _mm512_set1_ps(q8_scale(kr[i] + ko + (size_t)b * sizeof(block_q8_0)));
+                        for (int j = 0; j < QK8_0; j += 16) {
+                            const __m512 qv = _mm512_loadu_ps(qh + b * QK8_0 + j);
+                            for (int i = 0; i < ATT_GROUP; i++)
+                                acc[i] = _mm512_fmadd_ps(qv, _mm512_mul_ps(q8_load16(kr[i] + ko + (size_t)b * sizeof(block_q8_0), j), s[i]), acc[i]);
+                        }
+                    }
+                    __m256 a8[ATT_GROUP];
+                    for (int i = 0; i < ATT_GROUP; i++) a8[i] = fold512(acc[i]);
+                    const __m256 s8 = _mm256_mul_ps(hsum8x8(a8), _mm256_set1_ps(scale));
+                    _mm256_storeu_ps(sr, s8);
+                    for (int i = 0; i < ATT_GROUP; i++) mx[r] = sr[i] > mx[r] ? sr[i] : mx[r];
+                } else
+                    for (int i = 0; i < np; i++) { sr[i] = dotk_q8_x16(hd, qh, kr[i] + ko) * scale; mx[r] = sr[i] > mx[r] ? sr[i] : mx[r]; }
+            }
+        }
+        for (int t = 0; t < nt && t < p0 + np - n_pos0; t++)
+            for (int h = 0; h < nh; h++) {
+                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * head_bytes;
+                for (int i = 0; i < np && p0 + i < n_pos0 + t; i++) {
+                    const float s = dotk_q8_x16(hd, qh, kr[i] + ko) * scale;
+                    sc[r * sc_stride + p0 + i] = s; mx[r] = s > mx[r] ? s : mx[r];
+                }
+            }
+    }
+    attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride, expsub_avx2);
+    const char *vr[ATT_GROUP];
+    for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
+        const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
+        for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = v + ((size_t)blocks[p / bs] * bs + p % bs) * cell_bytes; }
+        for (int t = p0 < n_pos0 ? 0 : p0 - n_pos0 + 1; t < nt; t++) {
+            const int ni = n_pos0 + t - p0 < np ? n_pos0 + t - p0 : np;
+            for (int h = 0; h < nh; h++) {
+                const int r = t * nh + h; const size_t vo = (size_t)(h / group) * head_bytes;
+                float a[ATT_GROUP];
+                for (int i = 0; i < ni; i++) a[i] = sc[r * sc_stride + p0 + i] * inv[r];
+                float *oh = out + t * out_stride + (size_t)h * hd;
+                for (int b = 0; b < nbk; b++) {
+                    __m512 c[ATT_GROUP];
+                    for (int i = 0; i < ni; i++) c[i] = _mm512_set1_ps(a[i] * q8_scale(vr[i] + vo + (size_t)b * sizeof(block_q8_0)));
+                    for (int j = 0; j < QK8_0; j += 16) {
+                        __m512 o = _mm512_loadu_ps(oh + b * QK8_0 + j);
+                        for (int i = 0; i < ni; i++) o = _mm512_fmadd_ps(c[i], q8_load16(vr[i] + vo + (size_t)b * sizeof(block_q8_0), j), o);
+                        _mm512_storeu_ps(oh + b * QK8_0 + j, o);
+                    }
+                }
+            }
+        }
+    }
+}
+
 static void attn_avx2(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v,
-                      int kv_es, size_t stride, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
+                      int kv_type, size_t cell_bytes, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
                       size_t out_stride) {
-    if (kv_es == 2 && hd % 8 == 0 && hd <= 256)
-        attn_f16_x8(hd, nh, group, nt, n_pos0, q, q_stride, k, v, stride, blocks, bs, scale, sc, sc_stride, out, out_stride);
-    else if (kv_es == 2)
-        attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 2, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16_avx2, axpyv_f16_avx2, expsub_avx2);
-    else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, 4, stride, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32, expsub_avx2);
+    const size_t hb = kv_head_bytes(kv_type, hd);
+    if (kv_type == SX_F16 && hd % 8 == 0 && hd <= 256)
+        attn_x8(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, 0);
+    else if (kv_type == SX_Q8_0 && hd % QK8_0 == 0 && hd <= 256 && sx_cpu()->avx512bw && sx_cpu()->avx512vl)
+        attn_q8_x16(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride);
+    else if (kv_type == SX_Q8_0 && hd % QK8_0 == 0 && hd <= 256)
+        attn_x8(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, 1);
+    else if (kv_type == SX_F16)
+        attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16_avx2, axpyv_f16_avx2, expsub_avx2);
+    else if (kv_type == SX_Q8_0)
+        attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_q8_0, axpyv_q8_0, expsub_avx2);
+    else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32, expsub_avx2);
 }
 static void to_f16_avx2(const float *x, uint16_t *y, int n) {
     int i = 0;

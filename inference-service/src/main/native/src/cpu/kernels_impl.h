@@ -167,11 +167,11 @@ SX_INLINE void attn_softmax(int hd, int nh, int nt, int n_pos0, float *sc, size_
  * blocks[p / bs] * bs + p % bs. Positions are the outer loop: each cache row is read once, contiguously, for all the
  * rows and heads of the tile (a block's cells are contiguous). Per row and head the arithmetic and its order are
  * those of that row and head alone (scores, max, exp and sum, then values by position), so the tile size changes
- * no result. scores holds nt * nh rows of sc_stride floats. dotk(hd, q, k) and axpyv(hd, a, v, out) read the
- * cache's element type, expsub is expsub_scalar or a vector version with the same results; instantiations pass
- * constant functions, which inlining resolves. */
+ * no result. scores holds nt * nh rows of sc_stride floats. Cells are cell_bytes apart, KV heads head_bytes apart
+ * within a cell. dotk(hd, q, k) and axpyv(hd, a, v, out) read the cache's element type, expsub is expsub_scalar or
+ * a vector version with the same results; instantiations pass constant functions, which inlining resolves. */
 SX_INLINE void attn_core(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v,
-                         size_t es, size_t stride, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride,
+                         size_t head_bytes, size_t cell_bytes, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride,
                          float *out, size_t out_stride,
                          float (*dotk)(int, const float *, const void *), void (*axpyv)(int, float, const void *, float *),
                          void (*expsub)(float *, int, float)) {
@@ -181,11 +181,11 @@ SX_INLINE void attn_core(int hd, int nh, int group, int nt, int n_pos0, const fl
     for (int b = 0, p = 0; p < n_pos; b++) {
         const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            const char *kr = (const char *)k + (base + o) * stride * es;
+            const char *kr = (const char *)k + (base + o) * cell_bytes;
             for (int t = p < n_pos0 ? 0 : p - n_pos0 + 1; t < nt; t++)
                 for (int h = 0; h < nh; h++) {
                     const int r = t * nh + h;
-                    float s = dotk(hd, q + t * q_stride + (size_t)h * hd, kr + (size_t)(h / group) * hd * es) * scale;
+                    float s = dotk(hd, q + t * q_stride + (size_t)h * hd, kr + (size_t)(h / group) * head_bytes) * scale;
                     sc[r * sc_stride + p] = s; mx[r] = s > mx[r] ? s : mx[r];
                 }
         }
@@ -194,11 +194,11 @@ SX_INLINE void attn_core(int hd, int nh, int group, int nt, int n_pos0, const fl
     for (int b = 0, p = 0; p < n_pos; b++) {
         const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            const char *vr = (const char *)v + (base + o) * stride * es;
+            const char *vr = (const char *)v + (base + o) * cell_bytes;
             for (int t = p < n_pos0 ? 0 : p - n_pos0 + 1; t < nt; t++)
                 for (int h = 0; h < nh; h++) {
                     const int r = t * nh + h;
-                    axpyv(hd, sc[r * sc_stride + p] * inv[r], vr + (size_t)(h / group) * hd * es, out + t * out_stride + (size_t)h * hd);
+                    axpyv(hd, sc[r * sc_stride + p] * inv[r], vr + (size_t)(h / group) * head_bytes, out + t * out_stride + (size_t)h * hd);
                 }
         }
     }
@@ -213,6 +213,19 @@ SX_INLINE float dotk_f16(int hd, const float *q, const void *k) {
     return dot_f32_body(hd, q, kf);
 }
 SX_INLINE void axpyv_f16(int hd, float a, const void *v, float *out) { const uint16_t *h = v; for (int d = 0; d < hd; d++) out[d] += a * sx_fp16_to_fp32(h[d]); }
+/* Q8_0 cache (hd a multiple of 32): a head is hd / 32 blocks of an fp16 scale and 32 quants; the attention is that of
+ * a float cache holding the dequantized values d * q (exact in float). */
+SX_INLINE void dequant_q8_0_head(int hd, const void *k, float *kf) {
+    const block_q8_0 *b = k;
+    for (int i = 0; i < hd / QK8_0; i++) { const float d = sx_fp16_to_fp32(b[i].d); for (int j = 0; j < QK8_0; j++) kf[i * QK8_0 + j] = d * (float)b[i].qs[j]; }
+}
+SX_INLINE float dotk_q8_0(int hd, const float *q, const void *k) { float kf[hd]; dequant_q8_0_head(hd, k, kf); return dot_f32_body(hd, q, kf); }
+SX_INLINE void axpyv_q8_0(int hd, float a, const void *v, float *out) { float vf[hd]; dequant_q8_0_head(hd, v, vf); for (int d = 0; d < hd; d++) out[d] += a * vf[d]; }
+
+/* Bytes of one KV head of hd elements in a cache of kv_type (SX_F32, SX_F16 or SX_Q8_0). */
+SX_INLINE size_t kv_head_bytes(int kv_type, int hd) {
+    return kv_type == SX_Q8_0 ? (size_t)(hd / QK8_0) * sizeof(block_q8_0) : (size_t)hd * (kv_type == SX_F16 ? 2 : 4);
+}
 
 SX_INLINE void axpy_f32_body(int n, float a, const float *x, float *y) { for (int i = 0; i < n; i++) y[i] += a * x[i]; }
 

@@ -14,7 +14,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * <pre>
  * sextant.inference.default-model: /models/llama-3.2-1b-q4_k_m.gguf
  * sextant.inference.readers[0]: {id: qwen, path: /models/qwen2.5-0.5b, consumer-group: small}
- * sextant.inference.kv-cache-dtype: f16   # or f32 (CPU backend)
+ * sextant.inference.kv-cache-dtype: f16   # or f32, or q8_0 (CPU backend; head dimension a multiple of 32)
  * sextant.inference.mixed-prefill-tokens: 32      # prefill tokens beside decode rows; 0 = all of max-batched-tokens
  * sextant.inference.prefill-bursts-first: true    # see SchedulerConfig
  * </pre>

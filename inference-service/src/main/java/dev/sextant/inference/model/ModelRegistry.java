@@ -219,7 +219,7 @@ public class ModelRegistry implements DisposableBean {
     /** K and V, every layer, for the whole context, in the configured cache element type. */
     private long kvBytes(Model model) {
         var info = model.info();
-        return 2L * info.layers() * info.kvHeads() * info.headDim() * properties.contextTokens() * properties.kvCacheDtype().bytes();
+        return properties.kvCacheDtype().cacheBytes(2L * info.layers() * info.kvHeads() * info.headDim() * properties.contextTokens());
     }
 
     private long memoryBudget() {

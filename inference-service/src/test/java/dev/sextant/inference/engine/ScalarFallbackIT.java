@@ -19,12 +19,18 @@ import tools.jackson.databind.JsonNode;
 class ScalarFallbackIT {
 
     private static List<String> runChild(Path model, int n, int[] prompt) throws IOException, InterruptedException {
+        return runChild(model, n, prompt, "scalar", SessionOptions.KvCacheType.F16);
+    }
+
+    /** Greedy ids of a model in a child JVM whose engine uses the kernels SEXTANT_CPU={@code cpu} selects, with a KV cache of {@code kv}. */
+    static List<String> runChild(Path model, int n, int[] prompt, String cpu, SessionOptions.KvCacheType kv)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")), "-Dprobe.kv=" + kv.name(),
                 ScalarProbe.class.getName(), model.toString(), Integer.toString(n)));
         Arrays.stream(prompt).forEach(t -> cmd.add(Integer.toString(t)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("SEXTANT_CPU", "scalar");
+        pb.environment().put("SEXTANT_CPU", cpu);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("child finished").isTrue();

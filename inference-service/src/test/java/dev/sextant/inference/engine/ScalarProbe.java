@@ -2,7 +2,7 @@ package dev.sextant.inference.engine;
 
 import java.nio.file.Path;
 
-/** Child-JVM program for {@link ScalarFallbackIT}: prints the CPU features in use and greedy ids of a model. */
+/** Child-JVM program for {@link ScalarFallbackIT}: prints the CPU features in use and greedy ids of a model (KV cache type: -Dprobe.kv). */
 final class ScalarProbe {
 
     private ScalarProbe() {
@@ -15,7 +15,9 @@ final class ScalarProbe {
         for (int i = 2; i < args.length; i++) {
             prompt[i - 2] = Integer.parseInt(args[i]);
         }
-        try (Model m = Model.load(Path.of(args[0])); Session s = m.newSession(SessionOptions.defaults().withThreads(2).withContextTokens(256))) {
+        SessionOptions.KvCacheType kv = SessionOptions.KvCacheType.valueOf(System.getProperty("probe.kv", "F16"));
+        try (Model m = Model.load(Path.of(args[0]));
+                Session s = m.newSession(SessionOptions.defaults().withThreads(2).withContextTokens(256).withKvCacheType(kv))) {
             System.out.println("ids=" + EngineTestSupport.greedy(s, 0, prompt, n, 0).ids());
         }
     }

@@ -68,8 +68,8 @@ public final class EngineBenchmark {
                 rssAfterLoad = rssKb();
                 ours = ours(s, m.info().vocabularySize(), nDecode, reps);
                 rssAfterRun = rssKb();
-                kvBytes = 2L * m.info().layers() * s.options().contextTokens() * m.info().kvHeads() * m.info().headDim()
-                        * s.options().kvCacheType().bytes();
+                kvBytes = s.options().kvCacheType().cacheBytes(
+                        2L * m.info().layers() * s.options().contextTokens() * m.info().kvHeads() * m.info().headDim());
             }
             Figures peer = peer(model, threads, nDecode, reps);
             System.out.printf("model %s (%.1f MB)%n", model.getFileName(), fileBytes / 1e6);

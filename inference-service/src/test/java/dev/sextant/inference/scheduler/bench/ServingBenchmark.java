@@ -48,7 +48,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * KV cache's pages are warm before the first figure): throughput is all rounds' tokens over all rounds' wall time and
  * the percentiles are over all rounds' samples pooled (one round of one stream has 127 inter-token gaps, whose "p99"
  * is its second-largest gap). {@code -Dbench.tail=true} prints the 60 largest gaps of each stream count (a burst's
- * prefill shows as a ladder of one-prefill-step rungs, a slow step as a run of equal gaps).
+ * prefill shows as a ladder of one-prefill-step rungs, a slow step as a run of equal gaps); {@code -Dbench.kv=q8_0} runs
+ * with a Q8_0 KV cache instead of the default F16 one.
  */
 public final class ServingBenchmark {
 
@@ -73,26 +74,28 @@ public final class ServingBenchmark {
         int mixedPrefill = args.length > 5 ? Integer.parseInt(args[5]) : stepTokens;
         boolean burstsFirst = args.length > 6 ? Boolean.parseBoolean(args[6]) : true;
         int rounds = args.length > 7 ? Integer.parseInt(args[7]) : 3;
+        SessionOptions.KvCacheType kv = SessionOptions.KvCacheType.valueOf(System.getProperty("bench.kv", "f16").toUpperCase(java.util.Locale.ROOT));
         int maxStreams = Arrays.stream(streams).max().orElse(64);
         System.out.printf("machine: %d cores online (shared with other work: figures are noisy); model %s (%d MB); "
                 + "%d engine threads; prompt %d, output %d tokens per stream; greedy; at most %d tokens per step, %d of them "
-                + "prefill beside decode rows; bursts prefilled first: %s; %d rounds per stream count%n%n",
+                + "prefill beside decode rows; bursts prefilled first: %s; %d rounds per stream count; KV cache %s%n%n",
                 Runtime.getRuntime().availableProcessors(), modelPath, Files.size(modelPath) >> 20, threads, promptTokens,
-                outputTokens, stepTokens, mixedPrefill, burstsFirst, rounds);
+                outputTokens, stepTokens, mixedPrefill, burstsFirst, rounds, kv);
         Tokenizer tokenizer = Tokenizers.fromGguf(modelPath);
         double base = 0;
         double baseItl = 0;
         try (Model model = Model.load(modelPath);
                 Session session = model.newSession(SessionOptions.defaults().withThreads(threads).withMaxSequences(maxStreams)
                         .withContextTokens(maxStreams * (promptTokens + outputTokens + 16)).withMaxBatch(512)
-                        .withMaxOutputs(maxStreams));
+                        .withMaxOutputs(maxStreams).withKvCacheType(kv));
                 Scheduler scheduler = new Scheduler("bench", session, tokenizer, new SchedulerConfig(maxStreams, stepTokens, 1024)
                         .withMixedPrefillTokens(mixedPrefill).withPrefillBurstsFirst(burstsFirst),
                         new SchedulerMetrics(new SimpleMeterRegistry(), "bench"))) {
-            run(scheduler, model.info().vocabularySize(), Math.min(16, maxStreams), promptTokens, 32, 1); // warm-up
+            // warm-up, with prompts of its own (the same prompts later would be prefix-cache hits)
+            run(scheduler, model.info().vocabularySize(), Math.min(16, maxStreams), promptTokens, 32, 1, 1_000_000);
             System.out.println("streams  tok/s(aggregate)  TTFT p50 ms  TTFT p99 ms  ITL p50 ms  ITL p99 ms  ITL max ms  wall s (all rounds)");
             for (int n : streams) {
-                Result r = run(scheduler, model.info().vocabularySize(), n, promptTokens, outputTokens, rounds);
+                Result r = run(scheduler, model.info().vocabularySize(), n, promptTokens, outputTokens, rounds, 0);
                 System.out.printf("%7d  %16.1f  %11.1f  %11.1f  %10.2f  %10.2f  %10.1f  %6.1f%n", n, r.tokensPerSecond,
                         r.ttftP50, r.ttftP99, r.itlP50, r.itlP99, r.itlMax, r.wallSeconds);
                 if (n == 1) {
@@ -112,13 +115,13 @@ public final class ServingBenchmark {
             double wallSeconds) {
     }
 
-    private static Result run(Scheduler scheduler, int vocab, int streams, int promptTokens, int outputTokens, int rounds)
+    private static Result run(Scheduler scheduler, int vocab, int streams, int promptTokens, int outputTokens, int rounds, long seedBase)
             throws InterruptedException {
         List<Double> ttft = new ArrayList<>();
         List<Double> itl = new ArrayList<>();
         double wall = 0;
         for (int round = 0; round < rounds; round++) {
-            wall += round(scheduler, vocab, streams, promptTokens, outputTokens, new SplittableRandom(31L * streams + round), ttft,
+            wall += round(scheduler, vocab, streams, promptTokens, outputTokens, new SplittableRandom(31L * streams + round + seedBase), ttft,
                     itl);
         }
         double[] t = ttft.stream().mapToDouble(Double::doubleValue).toArray();
