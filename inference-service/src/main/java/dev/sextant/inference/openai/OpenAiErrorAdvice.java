@@ -49,10 +49,22 @@ public class OpenAiErrorAdvice {
         return error(e.status(), e.type(), e.param(), e.code(), e.getMessage(), null);
     }
 
-    /** OpenAI's answer to a prompt or max_tokens past the context: the numbers in the message, the field in param. */
+    /**
+     * OpenAI's answer to a prompt or max_tokens past the context: the numbers in the message, the field in param. The
+     * numbers also travel as fields of the error object ({@code context_length}, {@code prompt_tokens} and, when a
+     * budget was asked for, {@code completion_tokens}), so that a caller can size its budget to
+     * {@code context_length - prompt_tokens} without parsing the message; OpenAI clients ignore fields they do not know.
+     */
     @ExceptionHandler(ContextLengthExceededException.class)
     ResponseEntity<Map<String, Object>> contextLength(ContextLengthExceededException e) {
-        return error(HttpStatus.BAD_REQUEST, "invalid_request_error", e.param(), "context_length_exceeded", e.getMessage(), null);
+        Map<String, Object> numbers = new LinkedHashMap<>();
+        numbers.put("context_length", e.contextLength());
+        numbers.put("prompt_tokens", e.promptTokens());
+        if (e.completionTokens() != null) {
+            numbers.put("completion_tokens", e.completionTokens());
+        }
+        return error(HttpStatus.BAD_REQUEST, "invalid_request_error", e.param(), "context_length_exceeded", e.getMessage(),
+                null, numbers);
     }
 
     @ExceptionHandler(ModelNotFoundException.class)
@@ -129,11 +141,18 @@ public class OpenAiErrorAdvice {
 
     static ResponseEntity<Map<String, Object>> error(HttpStatus status, String type, String param, String code,
             String message, Integer retryAfter) {
+        return error(status, type, param, code, message, retryAfter, Map.of());
+    }
+
+    /** OpenAI's four fields, then {@code extra} ones (Sextant's own, after those every OpenAI client reads). */
+    private static ResponseEntity<Map<String, Object>> error(HttpStatus status, String type, String param, String code,
+            String message, Integer retryAfter, Map<String, Object> extra) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("message", message);
         body.put("type", type);
         body.put("param", param);
         body.put("code", code);
+        body.putAll(extra);
         HttpHeaders headers = new HttpHeaders();
         headers.setContentType(MediaType.APPLICATION_JSON);
         if (retryAfter != null) {

@@ -122,6 +122,9 @@ class ContextLengthIT {
         JsonNode error = contextError(post("/v1/completions", completion(100, CONTEXT - 99, false)), "max_tokens");
         assertThat(error.get("message").asString()).contains("you requested " + (CONTEXT + 1) + " tokens (100 in the prompt, "
                 + (CONTEXT - 99) + " in the completion)").endsWith("set max_tokens to at most " + (CONTEXT - 100) + ".");
+        assertThat(error.get("context_length").asInt()).isEqualTo(CONTEXT); // the numbers as fields, for callers
+        assertThat(error.get("prompt_tokens").asInt()).isEqualTo(100);
+        assertThat(error.get("completion_tokens").asInt()).isEqualTo(CONTEXT - 99);
     }
 
     @Test
@@ -164,6 +167,9 @@ class ContextLengthIT {
             JsonNode error = contextError(post("/v1/chat/completions", chat(STORY, CONTEXT - prompt + 1, stream)), "max_tokens");
             assertThat(error.get("message").asString()).contains("you requested " + (CONTEXT + 1) + " tokens (" + prompt
                     + " in the messages, " + (CONTEXT - prompt + 1) + " in the completion)");
+            assertThat(error.get("context_length").asInt()).isEqualTo(CONTEXT);
+            assertThat(error.get("prompt_tokens").asInt()).isEqualTo(prompt);
+            assertThat(error.get("completion_tokens").asInt()).isEqualTo(CONTEXT - prompt + 1);
         }
         Map<String, Object> newName = chat(STORY, null, false);
         newName.put("max_completion_tokens", CONTEXT);
@@ -186,6 +192,9 @@ class ContextLengthIT {
         for (boolean stream : new boolean[] {false, true}) {
             JsonNode error = contextError(post("/v1/chat/completions", chat(longStory, null, stream)), "messages");
             assertThat(error.get("message").asString()).containsPattern("your messages resulted in \\d+ tokens");
+            assertThat(error.get("context_length").asInt()).isEqualTo(CONTEXT);
+            assertThat(error.get("prompt_tokens").asInt()).isGreaterThan(CONTEXT);
+            assertThat(error.has("completion_tokens")).isFalse();
         }
     }
 
