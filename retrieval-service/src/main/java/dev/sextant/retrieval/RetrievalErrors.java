@@ -16,6 +16,10 @@ public final class RetrievalErrors {
     public static final ErrorCode DOCUMENT_NOT_FOUND = ErrorCode.of("document-not-found", HttpStatus.NOT_FOUND, "Document not found");
     public static final ErrorCode STALE_VERSION = ErrorCode.of("stale-version", HttpStatus.CONFLICT, "A newer version is stored");
     public static final ErrorCode MODEL_NOT_FOUND = ErrorCode.of("model-not-found", HttpStatus.NOT_FOUND, "No such model");
+    public static final ErrorCode CONTEXT_LENGTH_EXCEEDED = ErrorCode.of("context-length-exceeded", HttpStatus.BAD_REQUEST,
+            "The passages, the question and the answer do not fit the model's context");
+    public static final ErrorCode ANSWER_TRUNCATED = ErrorCode.of("answer-truncated", HttpStatus.UNPROCESSABLE_CONTENT,
+            "The answer ran out of tokens before it was complete");
     public static final ErrorCode UPSTREAM_FAILED = ErrorCode.of("upstream-failed", HttpStatus.BAD_GATEWAY, "A service this request needs answered with an error");
 
     private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9._:-]{1,128}");

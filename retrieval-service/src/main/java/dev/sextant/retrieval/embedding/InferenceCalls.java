@@ -2,6 +2,7 @@ package dev.sextant.retrieval.embedding;
 
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -25,8 +26,9 @@ import dev.sextant.support.SextantException;
 /**
  * How retrieval-service calls inference-service: a RestClient from Boot's builder (request id, tenant and
  * traceparent travel with it), bounded timeouts, optional retry, one circuit breaker; and the mapping of failures
- * to problems: unreachable, 5xx or breaker open → 503 with Retry-After, an unknown model → 404 naming it, another 4xx
- * answer → 502 with its message.
+ * to problems: unreachable, 5xx or breaker open → 503 with Retry-After, an unknown model → 404 naming it, a
+ * prompt + max_tokens past the model's context → 400 {@code context-length-exceeded} carrying inference-service's
+ * numbers (the caller phrases it in its own request's terms), another 4xx answer → 502 with its message.
  */
 public final class InferenceCalls {
 
@@ -56,12 +58,31 @@ public final class InferenceCalls {
             if ("model_not_found".equals(error.path("code").asString(null))) {
                 throw new SextantException(RetrievalErrors.MODEL_NOT_FOUND, "model", error.path("message").asString(), Map.of(), e);
             }
+            if ("context_length_exceeded".equals(error.path("code").asString(null))) {
+                throw new SextantException(RetrievalErrors.CONTEXT_LENGTH_EXCEEDED, error.path("param").asString(null),
+                        error.path("message").asString(), contextNumbers(error), e);
+            }
             throw new SextantException(RetrievalErrors.UPSTREAM_FAILED, null,
                     "inference-service refused the " + what + " request (" + e.getStatusCode().value() + "): "
                             + e.getResponseBodyAsString(), Map.of(), e);
         } catch (RestClientException e) {
             throw unavailable(what, "inference-service could not answer the " + what + " request: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The numbers of inference-service's {@code context_length_exceeded} as properties: {@code contextLength},
+     * {@code promptTokens} and {@code completionTokens} (asked for), each only when the error carries it as a field.
+     */
+    private static Map<String, Object> contextNumbers(JsonNode error) {
+        Map<String, Object> numbers = new LinkedHashMap<>();
+        for (String[] field : new String[][] {{"context_length", "contextLength"}, {"prompt_tokens", "promptTokens"},
+                {"completion_tokens", "completionTokens"}}) {
+            if (error.path(field[0]).isInt()) {
+                numbers.put(field[1], error.path(field[0]).asInt());
+            }
+        }
+        return numbers;
     }
 
     /** The {@code error} object of an OpenAI-shaped error body (missing when the body is something else). */

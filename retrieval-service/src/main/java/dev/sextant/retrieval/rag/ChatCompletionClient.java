@@ -60,11 +60,15 @@ public class ChatCompletionClient {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Choice(Message message) {
+    record Choice(Message message, @JsonProperty("finish_reason") String finishReason) {
     }
 
-    /** The assistant message's content. */
-    public String complete(String model, List<Message> messages, Map<String, Object> responseFormat, int maxTokens) {
+    /** The assistant message's content and why it ended ({@code stop}, or {@code length} when the budget ran out). */
+    public record Reply(String content, String finishReason) {
+    }
+
+    /** The assistant message. */
+    public Reply complete(String model, List<Message> messages, Map<String, Object> responseFormat, int maxTokens) {
         ChatResponse response = InferenceCalls.call("chat", breaker, null, () -> http.post()
                 .uri("/v1/chat/completions")
                 .contentType(MediaType.APPLICATION_JSON)
@@ -75,11 +79,11 @@ public class ChatCompletionClient {
                 || response.choices().getFirst().message() == null || response.choices().getFirst().message().content() == null) {
             throw new SextantException(RetrievalErrors.UPSTREAM_FAILED, null, "inference-service returned no message");
         }
-        return response.choices().getFirst().message().content();
+        return new Reply(response.choices().getFirst().message().content(), response.choices().getFirst().finishReason());
     }
 
-    /** Streams the content deltas to {@code onDelta} as they arrive and returns the whole content. */
-    public String stream(String model, List<Message> messages, Map<String, Object> responseFormat, int maxTokens,
+    /** Streams the content deltas to {@code onDelta} as they arrive and returns the whole message. */
+    public Reply stream(String model, List<Message> messages, Map<String, Object> responseFormat, int maxTokens,
             Consumer<String> onDelta) {
         return InferenceCalls.call("chat", breaker, null, () -> http.post()
                 .uri("/v1/chat/completions")
@@ -95,6 +99,7 @@ public class ChatCompletionClient {
                         throw HttpServerErrorException.create(response.getStatusCode(), "", response.getHeaders(), body, StandardCharsets.UTF_8);
                     }
                     StringBuilder content = new StringBuilder();
+                    String finishReason = null;
                     try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.getBody(), StandardCharsets.UTF_8))) {
                         String line;
                         while ((line = lines.readLine()) != null) {
@@ -105,14 +110,18 @@ public class ChatCompletionClient {
                             if (data.equals("[DONE]")) {
                                 break;
                             }
-                            JsonNode delta = JSON.readTree(data).at("/choices/0/delta/content");
+                            JsonNode choice = JSON.readTree(data).at("/choices/0");
+                            if (choice.path("finish_reason").isString()) {
+                                finishReason = choice.path("finish_reason").asString();
+                            }
+                            JsonNode delta = choice.at("/delta/content");
                             if (delta.isString() && !delta.asString().isEmpty()) {
                                 content.append(delta.asString());
                                 onDelta.accept(delta.asString());
                             }
                         }
                     }
-                    return content.toString();
+                    return new Reply(content.toString(), finishReason);
                 }));
     }
 }

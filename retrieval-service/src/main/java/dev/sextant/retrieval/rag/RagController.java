@@ -44,6 +44,7 @@ class RagController {
             @Valid @RequestBody RagRequest request) {
         String tenant = RetrievalErrors.tenant(tenantHeader);
         var filter = FilterParser.parse(request.filter());
+        AnswerBudget.check(request);
         models.requireServed(request.model()); // before retrieval: the answer may not need the model, the 404 does not
         RagService.Retrieval retrieval = rag.retrieve(tenant, request, filter);
         if (!Boolean.TRUE.equals(request.stream())) {
@@ -63,6 +64,7 @@ class RagController {
                 emitter.complete();
             } catch (SextantException e) {
                 ProblemDetail problem = Problems.of(e.errorCode(), e.field(), e.getMessage());
+                e.properties().forEach(problem::setProperty); // as the same failure answers unstreamed
                 sendQuietly(emitter, "error", problem);
                 emitter.complete();
             } catch (IOException | RuntimeException e) {

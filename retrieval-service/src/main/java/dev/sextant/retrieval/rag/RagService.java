@@ -76,24 +76,30 @@ public class RagService {
         if (!retrieval.relevant()) {
             return new RagAnswer(NO_PASSAGE, false, List.of(), List.of(), retrieval.sources(), request.model());
         }
-        String content = chat.complete(request.model(), messages(request, retrieval), responseFormat(retrieval), settings.maxTokens());
-        return verify(request, retrieval, content);
+        List<ChatCompletionClient.Message> messages = messages(request, retrieval);
+        Map<String, Object> format = responseFormat(retrieval);
+        return verify(request, retrieval, AnswerBudget.generate(request, settings.maxTokens(), retrieval.sources().size(),
+                budget -> chat.complete(request.model(), messages, format, budget)));
     }
 
     RagAnswer stream(RagRequest request, Retrieval retrieval, Consumer<String> onToken) {
         if (!retrieval.relevant()) {
             return new RagAnswer(NO_PASSAGE, false, List.of(), List.of(), retrieval.sources(), request.model());
         }
-        String content = chat.stream(request.model(), messages(request, retrieval), responseFormat(retrieval),
-                settings.maxTokens(), onToken);
-        return verify(request, retrieval, content);
+        List<ChatCompletionClient.Message> messages = messages(request, retrieval);
+        Map<String, Object> format = responseFormat(retrieval);
+        return verify(request, retrieval, AnswerBudget.generate(request, settings.maxTokens(), retrieval.sources().size(),
+                budget -> chat.stream(request.model(), messages, format, budget, onToken)));
     }
 
-    private RagAnswer verify(RagRequest request, Retrieval retrieval, String content) {
+    private RagAnswer verify(RagRequest request, Retrieval retrieval, AnswerBudget.Generated generated) {
         JsonNode reply;
         try {
-            reply = JSON.readTree(content);
+            reply = JSON.readTree(generated.reply().content());
         } catch (JacksonException e) {
+            if ("length".equals(generated.reply().finishReason())) {
+                throw truncated(generated);
+            }
             throw new SextantException(RetrievalErrors.UPSTREAM_FAILED, "model",
                     "The model's reply is not the JSON the response_format asked for; is constrained generation enabled for '"
                             + request.model() + "'?");
@@ -114,6 +120,16 @@ public class RagService {
             answer = UNVERIFIED;
         }
         return new RagAnswer(answer, grounded, citations, rejected, retrieval.sources(), request.model());
+    }
+
+    /** The budget ran out inside the JSON: the client's to change, a larger budget or fewer passages. */
+    private static SextantException truncated(AnswerBudget.Generated generated) {
+        if (generated.cut()) {
+            return new SextantException(RetrievalErrors.ANSWER_TRUNCATED, "top_k", "The model used all " + generated.maxTokens()
+                    + " tokens the context leaves after the passages before its answer was complete; lower top_k.");
+        }
+        return new SextantException(RetrievalErrors.ANSWER_TRUNCATED, "max_tokens", "The model used all " + generated.maxTokens()
+                + " tokens of max_tokens before its answer was complete; raise max_tokens, or lower top_k.");
     }
 
     private static List<ChatCompletionClient.Message> messages(RagRequest request, Retrieval retrieval) {

@@ -47,6 +47,7 @@ public abstract class RetrievalApiContract {
     static void resetInference() {
         inference.failing = false;
         inference.modelsFailing = false;
+        inference.contextLength = null;
     }
 
     @BeforeEach
@@ -54,6 +55,7 @@ public abstract class RetrievalApiContract {
         tenant = "t-" + UUID.randomUUID();
         inference.failing = false;
         inference.modelsFailing = false;
+        inference.contextLength = null;
         inference.chatMode = FakeInference.ChatMode.FAITHFUL;
     }
 
@@ -442,6 +444,134 @@ public abstract class RetrievalApiContract {
         HttpResponse<String> response = send("POST", "/v1/rag/answer", rag("vacation days", false));
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(json(response).get("code").asString()).isEqualTo("upstream-unavailable");
+    }
+
+    private static final String VACATION = "How many days of paid vacation do employees get?";
+
+    /** The prompt tokens (the fake's: words) of the vacation question's chat request, asked once with no context limit. */
+    private int vacationPromptTokens() throws Exception {
+        HttpResponse<String> response = send("POST", "/v1/rag/answer", rag(VACATION, false));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        int words = 0;
+        for (JsonNode message : inference.chatRequests.getLast().get("messages")) {
+            words += message.get("content").asString().strip().split("\\s+").length;
+        }
+        return words;
+    }
+
+    private record Event(String name, JsonNode data) {
+    }
+
+    private static List<Event> events(HttpResponse<String> response) {
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/event-stream"));
+        List<Event> events = new ArrayList<>();
+        String name = null;
+        for (String line : response.body().split("\n")) {
+            if (line.startsWith("event:")) {
+                name = line.substring(6).trim();
+            } else if (line.startsWith("data:") && name != null) {
+                String data = line.substring(5);
+                events.add(new Event(name, data.trim().startsWith("{") ? JSON.readTree(data) : null));
+            }
+        }
+        return events;
+    }
+
+    /** The problem a RAG request ended with: the body, or a stream's {@code error} event after its sources. */
+    private JsonNode ragProblem(Map<String, Object> request, boolean stream, int status) throws Exception {
+        Map<String, Object> body = new java.util.HashMap<>(request);
+        body.put("stream", stream);
+        HttpResponse<String> response = send("POST", "/v1/rag/answer", body);
+        if (!stream) {
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+            assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(ct ->
+                    assertThat(ct).startsWith("application/problem+json"));
+            return json(response);
+        }
+        assertThat(response.statusCode()).isEqualTo(200);
+        List<Event> events = events(response);
+        assertThat(events.getFirst().name()).isEqualTo("sources");
+        assertThat(events.getLast().name()).as(response.body()).isEqualTo("error");
+        assertThat(events.getLast().data().get("status").asInt()).isEqualTo(status);
+        return events.getLast().data();
+    }
+
+    @Test
+    void ragWithoutMaxTokensSizesTheDefaultBudgetToWhatTheContextLeaves() throws Exception {
+        seedHandbook();
+        int prompt = vacationPromptTokens();
+        inference.contextLength = prompt + 100; // 512, the default, does not fit; the answer does
+        for (boolean stream : new boolean[] {false, true}) {
+            int before = inference.chatRequests.size();
+            HttpResponse<String> response = send("POST", "/v1/rag/answer", rag(VACATION, stream));
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            JsonNode answer = stream ? events(response).get(events(response).size() - 2).data() : json(response);
+            assertThat(answer.get("grounded").asBoolean()).as(response.body()).isTrue();
+            assertThat(inference.chatRequests.subList(before, inference.chatRequests.size()))
+                    .extracting(r -> r.get("max_tokens").asInt()).containsExactly(512, 100);
+        }
+    }
+
+    @Test
+    void ragWhoseMaxTokensDoesNotFitIs400SayingWhatFitsStreamedOrNot() throws Exception {
+        seedHandbook();
+        int prompt = vacationPromptTokens();
+        inference.contextLength = prompt + 100;
+        Map<String, Object> request = new java.util.HashMap<>(rag(VACATION, false));
+        request.put("max_tokens", 101);
+        for (boolean stream : new boolean[] {false, true}) {
+            int before = inference.chatRequests.size();
+            JsonNode problem = ragProblem(request, stream, 400);
+            assertThat(problem.get("code").asString()).isEqualTo("context-length-exceeded");
+            assertThat(problem.get("field").asString()).isEqualTo("max_tokens");
+            assertThat(problem.get("detail").asString()).contains("3 passages").contains(prompt + " tokens")
+                    .contains("set max_tokens to at most 100, or lower top_k");
+            assertThat(problem.get("contextLength").asInt()).isEqualTo(prompt + 100);
+            assertThat(problem.get("promptTokens").asInt()).isEqualTo(prompt);
+            assertThat(problem.get("maxTokens").asInt()).isEqualTo(101);
+            assertThat(inference.chatRequests).hasSize(before + 1); // the client's budget is not lowered behind its back
+        }
+        request.put("max_tokens", 100);
+        HttpResponse<String> fits = send("POST", "/v1/rag/answer", request);
+        assertThat(fits.statusCode()).as(fits.body()).isEqualTo(200);
+    }
+
+    @Test
+    void ragWhosePassagesAloneFillTheContextIs400NamingTopK() throws Exception {
+        seedHandbook();
+        int prompt = vacationPromptTokens();
+        inference.contextLength = prompt;
+        for (boolean stream : new boolean[] {false, true}) {
+            JsonNode problem = ragProblem(rag(VACATION, false), stream, 400);
+            assertThat(problem.get("code").asString()).isEqualTo("context-length-exceeded");
+            assertThat(problem.get("field").asString()).isEqualTo("top_k");
+            assertThat(problem.get("detail").asString()).contains("leaving none for the answer; lower top_k");
+            assertThat(problem.get("promptTokens").asInt()).isEqualTo(prompt);
+        }
+    }
+
+    @Test
+    void ragAnswerCutShortByMaxTokensIs422NamingIt() throws Exception {
+        seedHandbook();
+        Map<String, Object> request = new java.util.HashMap<>(rag(VACATION, false));
+        request.put("max_tokens", 3);
+        for (boolean stream : new boolean[] {false, true}) {
+            JsonNode problem = ragProblem(request, stream, 422);
+            assertThat(problem.get("code").asString()).isEqualTo("answer-truncated");
+            assertThat(problem.get("field").asString()).isEqualTo("max_tokens");
+            assertThat(problem.get("detail").asString()).contains("all 3 tokens");
+        }
+    }
+
+    @Test
+    void ragRejectsMaxTokensBelowOneNamingIt() throws Exception {
+        seedHandbook();
+        Map<String, Object> request = new java.util.HashMap<>(rag(VACATION, true));
+        request.put("max_tokens", 0);
+        HttpResponse<String> response = send("POST", "/v1/rag/answer", request);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+        assertThat(json(response).get("field").asString()).isEqualTo("max_tokens");
+        assertThat(json(response).get("detail").asString()).contains("at least 1");
     }
 
     // The service's smoke checks (probes, metrics, the shared error model), here so that they share the context.

@@ -26,7 +26,10 @@ import tools.jackson.databind.node.ObjectNode;
  * that follows the request's response_format: it cites the first allowed passage id with a quote taken from that
  * passage in the prompt (or, in {@link ChatMode#FABRICATE}, a quote that occurs nowhere), streamed when asked;
  * {@code GET /v1/models/{model}} answers 200 for every model but {@link #UNKNOWN_MODEL} (404 model_not_found), or
- * 503 while {@link #modelsFailing}.
+ * 503 while {@link #modelsFailing}. A token is a whitespace-separated word here: a reply longer than
+ * {@code max_tokens} is cut there ({@code finish_reason} length), and with {@link #contextLength} set, prompt +
+ * max_tokens past it is refused as inference-service refuses it (400 context_length_exceeded, the numbers in the
+ * message and as fields).
  */
 public final class FakeInference implements AutoCloseable {
 
@@ -52,6 +55,8 @@ public final class FakeInference implements AutoCloseable {
     public volatile ChatMode chatMode = ChatMode.FAITHFUL;
     public final List<JsonNode> chatRequests = new CopyOnWriteArrayList<>();
     public final List<String> tenants = new CopyOnWriteArrayList<>();
+    /** The model's context in (word) tokens; null: unlimited. */
+    public volatile Integer contextLength;
 
     public FakeInference() {
         try {
@@ -129,6 +134,17 @@ public final class FakeInference implements AutoCloseable {
             send(exchange, 404, "application/json", NOT_FOUND);
             return;
         }
+        int promptTokens = 0;
+        for (JsonNode message : request.path("messages")) {
+            promptTokens += words(message.path("content").asString()).length;
+        }
+        Integer context = contextLength;
+        Integer asked = request.has("max_tokens") ? request.get("max_tokens").asInt() : null;
+        if (context != null && (promptTokens >= context || (asked != null && promptTokens + asked > context))) {
+            send(exchange, 400, "application/json", JSON.writeValueAsString(contextLengthExceeded(context, promptTokens, asked)));
+            return;
+        }
+        int maxTokens = asked != null ? asked : context != null ? context - promptTokens : Integer.MAX_VALUE;
         JsonNode schema = request.at("/response_format/json_schema/schema");
         JsonNode allowed = schema.at("/properties/citations/items/properties/passage_id/enum");
         String prompt = request.at("/messages/1/content").asString();
@@ -144,6 +160,11 @@ public final class FakeInference implements AutoCloseable {
         ObjectNode answer = JSON.createObjectNode().put("answer", "According to passage " + id + ", " + quote + ".");
         answer.putArray("citations").addObject().put("passage_id", id).put("quote", quote);
         String content = JSON.writeValueAsString(answer);
+        String finishReason = "stop";
+        if (words(content).length > maxTokens) {
+            content = String.join(" ", java.util.Arrays.copyOf(content.split(" "), maxTokens));
+            finishReason = "length";
+        }
         if (request.path("stream").asBoolean(false)) {
             StringBuilder sse = new StringBuilder();
             for (int i = 0; i < content.length(); i += 7) {
@@ -152,15 +173,42 @@ public final class FakeInference implements AutoCloseable {
                         .put("content", content.substring(i, Math.min(content.length(), i + 7)));
                 sse.append("data: ").append(JSON.writeValueAsString(chunk)).append("\n\n");
             }
+            ObjectNode last = JSON.createObjectNode().put("object", "chat.completion.chunk");
+            last.putArray("choices").addObject().put("index", 0).put("finish_reason", finishReason).putObject("delta");
+            sse.append("data: ").append(JSON.writeValueAsString(last)).append("\n\n");
             sse.append("data: [DONE]\n\n");
             send(exchange, 200, "text/event-stream", sse.toString());
             return;
         }
         ObjectNode response = JSON.createObjectNode().put("object", "chat.completion").put("model", request.get("model").asString());
-        ObjectNode choice = response.putArray("choices").addObject().put("index", 0).put("finish_reason", "stop");
+        ObjectNode choice = response.putArray("choices").addObject().put("index", 0).put("finish_reason", finishReason);
         choice.putObject("message").put("role", "assistant").put("content", content);
         response.putObject("usage").put("prompt_tokens", 10).put("completion_tokens", 10).put("total_tokens", 20);
         send(exchange, 200, "application/json", JSON.writeValueAsString(response));
+    }
+
+    private static String[] words(String text) {
+        String trimmed = text.strip();
+        return trimmed.isEmpty() ? new String[0] : trimmed.split("\\s+");
+    }
+
+    /** inference-service's body for a request that cannot fit the context (OpenAiErrorAdvice). */
+    private static ObjectNode contextLengthExceeded(int context, int prompt, Integer maxTokens) {
+        ObjectNode error = JSON.createObjectNode();
+        ObjectNode body = error.putObject("error");
+        if (prompt >= context) {
+            body.put("message", "This model's maximum context length is " + context + " tokens. However, your messages resulted in "
+                    + prompt + " tokens, leaving none for the completion. Please reduce the length of the messages.");
+            body.put("type", "invalid_request_error").put("param", "messages").put("code", "context_length_exceeded");
+            body.put("context_length", context).put("prompt_tokens", prompt);
+            return error;
+        }
+        body.put("message", "This model's maximum context length is " + context + " tokens. However, you requested "
+                + (prompt + maxTokens) + " tokens (" + prompt + " in the messages, " + maxTokens + " in the completion). Please"
+                + " reduce the length of the messages or set max_tokens to at most " + (context - prompt) + ".");
+        body.put("type", "invalid_request_error").put("param", "max_tokens").put("code", "context_length_exceeded");
+        body.put("context_length", context).put("prompt_tokens", prompt).put("completion_tokens", maxTokens);
+        return error;
     }
 
     private void model(HttpExchange exchange) throws IOException {
