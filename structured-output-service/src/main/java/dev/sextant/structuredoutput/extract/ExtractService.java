@@ -19,6 +19,13 @@ import tools.jackson.databind.json.JsonMapper;
  * and pointer before any generation, and inference-service's own compile request is a cache hit), then the model
  * generates under it through inference-service's OpenAI API ({@code response_format: json_schema}), and the answer is
  * validated with networknt json-schema-validator before it leaves.
+ * <p>
+ * The output budget is settled with inference-service, which alone counts the prompt's tokens and refuses prompt +
+ * max_tokens past the model's context (400 {@code context_length_exceeded} with {@code context_length} and
+ * {@code prompt_tokens}). A request naming no {@code max_tokens} gets the default as a ceiling: refused, it is asked
+ * once more with what the context leaves after the prompt. A {@code max_tokens} the client named is never lowered: it
+ * gets a 400 {@code context-length-exceeded} naming {@code max_tokens} and the largest that fits; a prompt that fills
+ * the context alone gets one naming {@code text}.
  *
  * <pre>{@code
  * ExtractResponse r = extract.extract(new ExtractRequest("stories260K", schema, "Lily is 3.", null, null, null, null));
@@ -47,9 +54,15 @@ public class ExtractService {
     public ExtractResponse extract(ExtractRequest request) {
         check(request);
         compile(request);
-        InferenceClient.Completion answer = inference.chat(chatRequest(request));
+        Generated generated = generate(request);
+        InferenceClient.Completion answer = generated.completion();
         if ("length".equals(answer.finishReason())) {
-            throw new SextantException(TRUNCATED, "max_tokens", "the model used all " + maxTokens(request)
+            if (generated.cut()) {
+                throw new SextantException(TRUNCATED, "text", "the model used all " + generated.maxTokens() + " tokens the"
+                        + " context leaves after the instructions, schema and text before the JSON value was complete;"
+                        + " shorten the text or simplify the schema");
+            }
+            throw new SextantException(TRUNCATED, "max_tokens", "the model used all " + generated.maxTokens()
                     + " tokens before the JSON value was complete; raise 'max_tokens' or simplify the schema");
         }
         List<String> errors = OutputValidator.validate(request.schema().toString(), answer.content());
@@ -92,7 +105,71 @@ public class ExtractService {
         }
     }
 
-    Map<String, Object> chatRequest(ExtractRequest request) {
+    /** The answer, the budget it was generated under, and whether that was the default cut to what the context left. */
+    private record Generated(InferenceClient.Completion completion, int maxTokens, boolean cut) {
+    }
+
+    private Generated generate(ExtractRequest request) {
+        int budget = maxTokens(request);
+        SextantException refused;
+        try {
+            return new Generated(inference.chat(chatRequest(request, budget)), budget, false);
+        } catch (SextantException e) {
+            refused = contextExceeded(e);
+        }
+        Integer room = room(refused);
+        if (request.maxTokens() != null || room == null || room < 1 || room >= budget) {
+            throw refusal(request, refused);
+        }
+        try {
+            return new Generated(inference.chat(chatRequest(request, room)), room, true);
+        } catch (SextantException e) {
+            throw refusal(request, contextExceeded(e)); // another replica with a smaller context, say
+        }
+    }
+
+    /** {@code e} when it is inference-service's context refusal; rethrows anything else. */
+    private static SextantException contextExceeded(SextantException e) {
+        if (!e.errorCode().equals(InferenceClient.CONTEXT_LENGTH_EXCEEDED)) {
+            throw e;
+        }
+        return e;
+    }
+
+    /** What the context leaves after the prompt; null when inference-service did not say (an older version). */
+    private static Integer room(SextantException e) {
+        if (e.properties().get("contextLength") instanceof Integer context && e.properties().get("promptTokens") instanceof Integer prompt) {
+            return context - prompt;
+        }
+        return null;
+    }
+
+    /** inference-service's refusal in the extract request's terms: which field to change, and to what. */
+    private static SextantException refusal(ExtractRequest request, SextantException e) {
+        Integer room = room(e);
+        if (room == null) {
+            return e; // only inference-service's message, passed on with its parameter mapped to ours
+        }
+        int context = (Integer) e.properties().get("contextLength");
+        int prompt = context - room;
+        Map<String, Object> numbers = new LinkedHashMap<>();
+        numbers.put("contextLength", context);
+        numbers.put("promptTokens", prompt);
+        String what = "The instructions, schema and text come to " + prompt + " tokens of model '" + request.model()
+                + "', whose context holds " + context;
+        if (room < 1) {
+            return new SextantException(InferenceClient.CONTEXT_LENGTH_EXCEEDED, "text", what
+                    + ", leaving none for the output; shorten the text (or the instructions or schema).", numbers, e);
+        }
+        Object asked = request.maxTokens() != null ? request.maxTokens() : e.properties().get("completionTokens");
+        if (asked != null) {
+            numbers.put("maxTokens", asked);
+        }
+        return new SextantException(InferenceClient.CONTEXT_LENGTH_EXCEEDED, "max_tokens", what + ", leaving " + room
+                + " for the output; set max_tokens to at most " + room + ", or shorten the text.", numbers, e);
+    }
+
+    Map<String, Object> chatRequest(ExtractRequest request, int maxTokens) {
         String instructions = request.instructions() == null || request.instructions().isBlank()
                 ? DEFAULT_INSTRUCTIONS : request.instructions().strip();
         String system = instructions + "\nAnswer with one JSON value that conforms to this JSON Schema:\n" + request.schema();
@@ -101,7 +178,7 @@ public class ExtractService {
         body.put("messages", List.of(Map.of("role", "system", "content", system), Map.of("role", "user", "content", request.text())));
         body.put("response_format", Map.of("type", "json_schema",
                 "json_schema", Map.of("name", "extraction", "schema", request.schema(), "strict", true)));
-        body.put("max_tokens", maxTokens(request));
+        body.put("max_tokens", maxTokens);
         body.put("temperature", request.temperature() != null ? request.temperature() : 0f);
         if (request.seed() != null) {
             body.put("seed", request.seed());

@@ -19,13 +19,16 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Calls inference-service's OpenAI-compatible {@code POST /v1/chat/completions} and turns its OpenAI-shaped errors
- * into this service's problems: unknown model 404, a refused parameter 400 naming it, an unreachable or failing
- * engine 503.
+ * into this service's problems: unknown model 404, a prompt + max_tokens past the model's context 400
+ * {@code context-length-exceeded} carrying inference-service's numbers ({@link ExtractService} phrases it in the
+ * terms of the extract request), another refused parameter 400 naming it, an unreachable or failing engine 503.
  */
 @Component
 class InferenceClient {
 
     static final ErrorCode REFUSED = ErrorCode.of("inference-refused", HttpStatus.BAD_REQUEST, "Inference-service refused the request");
+    static final ErrorCode CONTEXT_LENGTH_EXCEEDED = ErrorCode.of("context-length-exceeded", HttpStatus.BAD_REQUEST,
+            "The instructions, schema, text and output do not fit the model's context");
     static final ErrorCode INVALID_OUTPUT = ErrorCode.of("extraction-invalid", HttpStatus.UNPROCESSABLE_CONTENT,
             "The model's output does not validate against the schema");
 
@@ -77,6 +80,10 @@ class InferenceClient {
         if (status == 404) {
             return new SextantException(VocabularyClient.UNKNOWN_MODEL, "model", "inference-service: " + message);
         }
+        if (status == 400 && "context_length_exceeded".equals(error.path("code").asString(""))) {
+            return new SextantException(CONTEXT_LENGTH_EXCEEDED, requestField(param), "inference-service: " + message,
+                    contextNumbers(error), e);
+        }
         if (status == 422 && "output_failed_validation".equals(error.path("code").asString(""))) {
             return new SextantException(INVALID_OUTPUT, "schema", "inference-service: " + message);
         }
@@ -87,6 +94,21 @@ class InferenceClient {
         String retryAfter = e.getResponseHeaders() != null ? e.getResponseHeaders().getFirst("Retry-After") : null;
         return new SextantException(ErrorCode.UPSTREAM_UNAVAILABLE, null, "inference-service answered " + status + ": " + message,
                 Map.of("retryAfterSeconds", retryAfter != null && retryAfter.matches("\\d+") ? Integer.parseInt(retryAfter) : 5), e);
+    }
+
+    /**
+     * inference-service's numbers as properties: {@code contextLength}, {@code promptTokens} and
+     * {@code completionTokens} (asked for), each only when its error carries it as a field.
+     */
+    private static Map<String, Object> contextNumbers(JsonNode error) {
+        Map<String, Object> numbers = new java.util.LinkedHashMap<>();
+        for (String[] field : new String[][] {{"context_length", "contextLength"}, {"prompt_tokens", "promptTokens"},
+                {"completion_tokens", "completionTokens"}}) {
+            if (error.path(field[0]).isInt()) {
+                numbers.put(field[1], error.path(field[0]).asInt());
+            }
+        }
+        return numbers;
     }
 
     /** The field of our request that an OpenAI parameter came from. */

@@ -65,6 +65,7 @@ class ExtractApiIT {
         compilerPort = port;
         inference.ignoreConstraint = null;
         inference.lastChat = null;
+        inference.contextLength = null;
     }
 
     private HttpResponse<String> extract(Object body) throws Exception {
@@ -163,6 +164,70 @@ class ExtractApiIT {
         JsonNode p = json.readTree(r.body());
         assertThat(p.get("type").asText()).endsWith("/extraction-truncated");
         assertThat(p.get("field").asText()).isEqualTo("max_tokens");
+    }
+
+    private static final String LILY = "Lily is three years old.";
+
+    /** What inference-service counts for the extraction of {@link #LILY} under the first schema, asked without a limit. */
+    private Map<String, Object> lily(Integer maxTokens) throws Exception {
+        Map<String, Object> request = new java.util.HashMap<>(Map.of("model", OpenAiUpstream.MODEL, "text", LILY,
+                "schema", json.readTree(SCHEMAS.get(0)), "seed", 1));
+        if (maxTokens != null) {
+            request.put("max_tokens", maxTokens);
+        }
+        return request;
+    }
+
+    private int lilyPromptTokens() throws Exception {
+        HttpResponse<String> r = extract(lily(null));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return json.readTree(r.body()).at("/usage/prompt_tokens").asInt();
+    }
+
+    @Test
+    void withoutMaxTokensTheDefaultIsSizedToWhatTheContextLeaves() throws Exception {
+        int prompt = lilyPromptTokens();
+        inference.contextLength = prompt + 200; // the default 512 does not fit; the object does
+        int before = inference.chats.size();
+        HttpResponse<String> r = extract(lily(null));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(OutputValidator.validate(SCHEMAS.get(0), json.readTree(r.body()).get("data").toString())).isEmpty();
+        assertThat(inference.chats.subList(before, inference.chats.size())).extracting(c -> c.get("max_tokens").asInt())
+                .containsExactly(512, 200);
+    }
+
+    @Test
+    void maxTokensPastTheContextIs400SayingWhatFits() throws Exception {
+        int prompt = lilyPromptTokens();
+        inference.contextLength = prompt + 200;
+        int before = inference.chats.size();
+        HttpResponse<String> r = extract(lily(201));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+        JsonNode p = json.readTree(r.body());
+        assertThat(p.get("type").asText()).endsWith("/context-length-exceeded");
+        assertThat(p.get("field").asText()).isEqualTo("max_tokens");
+        assertThat(p.get("detail").asText()).contains(prompt + " tokens").contains("set max_tokens to at most 200, or shorten the text");
+        assertThat(p.get("contextLength").asInt()).isEqualTo(prompt + 200);
+        assertThat(p.get("promptTokens").asInt()).isEqualTo(prompt);
+        assertThat(p.get("maxTokens").asInt()).isEqualTo(201);
+        assertThat(inference.chats).as("the client's budget is not lowered behind its back").hasSize(before + 1);
+        assertThat(extract(lily(200)).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void textThatAloneFillsTheContextIs400NamingText() throws Exception {
+        int prompt = lilyPromptTokens();
+        inference.contextLength = prompt;
+        for (Integer maxTokens : new Integer[] {null, 1}) {
+            HttpResponse<String> r = extract(lily(maxTokens));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+            JsonNode p = json.readTree(r.body());
+            assertThat(p.get("type").asText()).endsWith("/context-length-exceeded");
+            assertThat(p.get("field").asText()).isEqualTo("text");
+            assertThat(p.get("detail").asText()).contains("leaving none for the output; shorten the text");
+            assertThat(p.get("promptTokens").asInt()).isEqualTo(prompt);
+        }
     }
 
     @Test

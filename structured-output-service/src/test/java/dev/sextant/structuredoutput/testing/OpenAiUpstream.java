@@ -30,7 +30,9 @@ import dev.sextant.constraint.Vocabulary;
  * {@code response_format} json_schema is compiled the way inference-service does it, through the compiler under test
  * ({@code POST /v1/grammars}, then the artifact), and the answer is sampled token by token under the artifact's
  * matcher ({@link RandomWalk}). Errors come in OpenAI's shape. {@link #ignoreConstraint} makes it answer a fixed text
- * whatever the constraint, as a server that silently drops constraints would.
+ * whatever the constraint, as a server that silently drops constraints would. With {@link #contextLength} set, a
+ * prompt + max_tokens past it is refused as inference-service refuses it (400 context_length_exceeded, the numbers
+ * in the message and as fields).
  */
 public final class OpenAiUpstream implements AutoCloseable {
 
@@ -41,6 +43,10 @@ public final class OpenAiUpstream implements AutoCloseable {
     public volatile JsonNode lastChat;
     /** When set, the answer's content regardless of the constraint. */
     public volatile String ignoreConstraint;
+    /** The model's context in tokens; null: unlimited. */
+    public volatile Integer contextLength;
+    /** Every chat request received, in order. */
+    public final java.util.List<JsonNode> chats = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private final HttpServer server;
     private final Supplier<String> compilerUrl;
@@ -76,6 +82,7 @@ public final class OpenAiUpstream implements AutoCloseable {
         try {
             JsonNode request = json.readTree(exchange.getRequestBody());
             lastChat = request;
+            chats.add(request);
             if (!MODEL.equals(request.path("model").asText())) {
                 error(exchange, 404, "The model '" + request.path("model").asText() + "' does not exist", "model", "model_not_found");
                 return;
@@ -85,6 +92,11 @@ public final class OpenAiUpstream implements AutoCloseable {
             int promptTokens = tokenize.greedy(prompt.toString().getBytes(StandardCharsets.UTF_8)).length;
             JsonNode schema = request.path("response_format").path("json_schema").path("schema");
             int maxTokens = request.path("max_tokens").asInt(256);
+            Integer context = contextLength;
+            if (context != null && (promptTokens >= context || promptTokens + maxTokens > context)) {
+                contextLengthExceeded(exchange, context, promptTokens, maxTokens);
+                return;
+            }
             String content;
             if (ignoreConstraint != null) {
                 content = ignoreConstraint;
@@ -118,6 +130,30 @@ public final class OpenAiUpstream implements AutoCloseable {
         } catch (Exception e) {
             error(exchange, 500, "upstream failed: " + e, null, "internal_error");
         }
+    }
+
+    /** inference-service's body for a request that cannot fit the context (its OpenAiErrorAdvice). */
+    private void contextLengthExceeded(HttpExchange exchange, int context, int prompt, int maxTokens) throws IOException {
+        Map<String, Object> error = new java.util.LinkedHashMap<>();
+        if (prompt >= context) {
+            error.put("message", "This model's maximum context length is " + context + " tokens. However, your messages"
+                    + " resulted in " + prompt + " tokens, leaving none for the completion. Please reduce the length of the messages.");
+            error.put("type", "invalid_request_error");
+            error.put("param", "messages");
+        } else {
+            error.put("message", "This model's maximum context length is " + context + " tokens. However, you requested "
+                    + (prompt + maxTokens) + " tokens (" + prompt + " in the messages, " + maxTokens + " in the completion)."
+                    + " Please reduce the length of the messages or set max_tokens to at most " + (context - prompt) + ".");
+            error.put("type", "invalid_request_error");
+            error.put("param", "max_tokens");
+        }
+        error.put("code", "context_length_exceeded");
+        error.put("context_length", context);
+        error.put("prompt_tokens", prompt);
+        if (prompt < context) {
+            error.put("completion_tokens", maxTokens);
+        }
+        respond(exchange, 400, json.writeValueAsString(Map.of("error", error)));
     }
 
     private void error(HttpExchange exchange, int status, String message, String param, String code) throws IOException {
