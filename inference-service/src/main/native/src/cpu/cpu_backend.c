@@ -19,11 +19,12 @@ typedef struct cpu_ctx {
     sx_pool *pool;
     int n_threads;
     int n_cells;       /* KV cells per layer = n_blocks * block size */
-    void *k_cache;     /* (layer, n_cells, cell_bytes): a cell is kv_dim elements of params.kv_type (F16, F32, or Q8_0 blocks) */
+    void *k_cache;     /* (layer, block, KV head, position in block, head_dim) of params.kv_type (F16, F32, or Q8_0 blocks): lay */
     void *v_cache;
     void *k_alloc, *v_alloc; /* the allocations the caches lie in (huge_align) */
     int kv_type;
-    size_t cell_bytes; /* bytes of one cell (one position's K or V of one layer) */
+    size_t cell_bytes; /* bytes of one position's K (or V) in one layer, all KV heads */
+    sx_kv_layout lay;  /* where a position's row of a KV head lies within a layer */
     float *x;          /* (n_batch, dim) residual stream */
     float *xb;         /* (n_batch, max(dim, q_dim)) normed input / attention output */
     float *q;          /* (n_batch, q_dim) */
@@ -190,7 +191,7 @@ static void att_task(void *arg, int ith, int nth) {
     const float scale = 1.0f / sqrtf((float)hd);
     const sx_kernels *kern = sx_kernels_get();
     float *sc = c->scores + (size_t)ith * c->att_tile * n_head * max_len;
-    const size_t layer_off = (size_t)j->layer * c->n_cells * c->cell_bytes, head_bytes = c->cell_bytes / n_kv;
+    const size_t layer_off = (size_t)j->layer * c->n_cells * c->cell_bytes;
     for (;;) {
         int t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (t >= j->n_tasks) return;
@@ -198,9 +199,9 @@ static void att_task(void *arg, int ith, int nth) {
         const int kv1 = kv0 + j->kv_per_task < n_kv ? kv0 + j->kv_per_task : n_kv, h0 = kv0 * group;
         const int b = j->tiles[tile], nt = j->tiles[tile + 1] - b;
         const sx_seq *s = &ctx->seqs[j->batch->seq_id[b]];
-        const size_t off = layer_off + (size_t)kv0 * head_bytes;
+        const size_t off = layer_off + (size_t)kv0 * c->lay.head;
         kern->attn(hd, (kv1 - kv0) * group, group, nt, j->batch->pos[b] + 1, c->q + (size_t)b * q_dim + (size_t)h0 * hd, (size_t)q_dim,
-                   (const char *)c->k_cache + off, (const char *)c->v_cache + off, c->kv_type, c->cell_bytes, s->blocks, bs, scale,
+                   (const char *)c->k_cache + off, (const char *)c->v_cache + off, c->kv_type, &c->lay, s->blocks, bs, scale,
                    sc, (size_t)max_len, c->xb + (size_t)b * q_dim + (size_t)h0 * hd, (size_t)q_dim);
     }
 }
@@ -232,17 +233,22 @@ static void rows_task(void *arg, int ith, int nth) {
             const float *angles = c->rope_cs + (size_t)b * hd;
             rope(c->q + (size_t)b * q_dim, hp->n_head, hd, angles, hp->rope_kind);
             rope(c->k + (size_t)b * kv_dim, hp->n_head_kv, hd, angles, hp->rope_kind);
-            const size_t cell = j->layer_off + (size_t)j->ctx->cells[b] * c->cell_bytes;
-            char *kc = (char *)c->k_cache + cell, *vc = (char *)c->v_cache + cell;
-            if (c->kv_type == SX_F16) {
-                kern->to_f16(c->k + (size_t)b * kv_dim, (uint16_t *)kc, kv_dim);
-                kern->to_f16(c->v + (size_t)b * kv_dim, (uint16_t *)vc, kv_dim);
-            } else if (c->kv_type == SX_Q8_0) { /* Q8_0 blocks of 32 along the row (heads start on block boundaries) */
-                kern->quant[SX_Q8_0](c->k + (size_t)b * kv_dim, kc, kv_dim);
-                kern->quant[SX_Q8_0](c->v + (size_t)b * kv_dim, vc, kv_dim);
-            } else {
-                memcpy(kc, c->k + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
-                memcpy(vc, c->v + (size_t)b * kv_dim, sizeof(float) * (size_t)kv_dim);
+            const int cell = j->ctx->cells[b], bs = j->ctx->params.kv_block_size;
+            const size_t at = j->layer_off + (size_t)(cell / bs) * c->lay.block + (size_t)(cell % bs / c->lay.g) * c->lay.run
+                            + (size_t)(cell % bs % c->lay.g) * c->lay.pos;
+            for (int h = 0; h < hp->n_head_kv; h++) {
+                char *kc = (char *)c->k_cache + at + (size_t)h * c->lay.head, *vc = (char *)c->v_cache + at + (size_t)h * c->lay.head;
+                const float *kh = c->k + (size_t)b * kv_dim + (size_t)h * hd, *vh = c->v + (size_t)b * kv_dim + (size_t)h * hd;
+                if (c->kv_type == SX_F16) {
+                    kern->to_f16(kh, (uint16_t *)kc, hd);
+                    kern->to_f16(vh, (uint16_t *)vc, hd);
+                } else if (c->kv_type == SX_Q8_0) { /* Q8_0 blocks of 32 along the head */
+                    kern->quant[SX_Q8_0](kh, kc, hd);
+                    kern->quant[SX_Q8_0](vh, vc, hd);
+                } else {
+                    memcpy(kc, kh, sizeof(float) * (size_t)hd);
+                    memcpy(vc, vh, sizeof(float) * (size_t)hd);
+                }
             }
         }
     }
@@ -458,6 +464,9 @@ static sx_status cpu_context_init(sx_context *ctx) {
                             QK8_0, (int)hd);
     }
     c->cell_bytes = c->kv_type == SX_Q8_0 ? kv_dim / QK8_0 * sizeof(block_q8_0) : kv_dim * (c->kv_type == SX_F16 ? 2 : 4);
+    const size_t head_bytes = c->cell_bytes / hp->n_head_kv, bsz = (size_t)ctx->params.kv_block_size;
+    const int g = bsz % 8 == 0 ? 8 : 1; /* runs of the attention kernels' eight positions where the block size allows */
+    c->lay = (sx_kv_layout){ .block = bsz * c->cell_bytes, .run = (size_t)g * c->cell_bytes, .head = (size_t)g * head_bytes, .pos = head_bytes, .g = g };
     const size_t kv_bytes = (size_t)hp->n_layer * c->n_cells * c->cell_bytes;
     c->k_cache = huge_align(c->k_alloc = calloc(1, kv_bytes + HUGE_BYTES), kv_bytes);
     c->v_cache = huge_align(c->v_alloc = calloc(1, kv_bytes + HUGE_BYTES), kv_bytes);

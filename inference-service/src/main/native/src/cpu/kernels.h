@@ -14,6 +14,20 @@ typedef void (*sx_quant_fn)(const float *x, void *y, int n);
 typedef void (*sx_gemm_fn)(int k, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride, int nc,
                            float *y, size_t ldy, sx_dot_fn dot);
 
+/* Where a paged KV cache keeps its rows. A block of bs positions is split into runs of g positions (g divides bs);
+ * a run holds its positions head by head: [run][KV head][position in run][head_dim]. Bytes: block from block, run
+ * from run, head from head within a run, pos from position within a run. With g = 8 the attention kernels, which
+ * take eight positions at a time head by head, read the cache strictly in address order (one sequential stream
+ * the hardware prefetchers follow), where whole cells in position order ([position][KV head][head_dim], g = 1) made
+ * them walk eight rows a cell apart for each head. */
+typedef struct { size_t block, run, head, pos; int g; } sx_kv_layout;
+
+/* Address of position p's row of KV head 0 in a paged cache (blocks: the sequence's block table, bs: its block size). */
+static inline const char *sx_kv_row(const void *base, const sx_kv_layout *lay, const int32_t *blocks, int bs, int p) {
+    const int o = p % bs;
+    return (const char *)base + (size_t)blocks[p / bs] * lay->block + (size_t)(o / lay->g) * lay->run + (size_t)(o % lay->g) * lay->pos;
+}
+
 typedef struct sx_kernels {
     const char *name;
     sx_dot_fn dot[31];      /* by weight dtype */
@@ -23,10 +37,10 @@ typedef struct sx_kernels {
     void (*axpy_f32)(int n, float a, const float *x, float *y); /* y += a*x */
     /* Softmax attention of nt query rows of one sequence at consecutive positions (row t sees positions
      * 0..n_pos0 + t - 1), nh consecutive query heads each, over a paged cache of kv_type elements (SX_F32, SX_F16, or
-     * SX_Q8_0 blocks where hd % 32 == 0) whose cells are cell_bytes apart; see attn_core in kernels_impl.h for the
-     * layout. Results per row do not depend on nt. */
+     * SX_Q8_0 blocks where hd % 32 == 0) laid out as lay says; see attn_core in kernels_impl.h. Results per row do
+     * not depend on nt. */
     void (*attn)(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v, int kv_type,
-                 size_t cell_bytes, const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out, size_t out_stride);
+                 const sx_kv_layout *lay, const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out, size_t out_stride);
     void (*to_f16)(const float *x, uint16_t *y, int n); /* round to nearest even */
     void (*silu_mul)(float *g, const float *u, int n);  /* g[i] = g[i] / (1 + expf(-g[i])) * u[i], bit for bit */
 } sx_kernels;

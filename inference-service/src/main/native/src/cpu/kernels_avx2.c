@@ -265,7 +265,7 @@ static inline __m256 hsum8x8(const __m256 a[8]) {
  * position). For F16 bit-identical to attn_core with dotk_f16_avx2 / axpyv_f16_avx2; needs hd % 8 == 0 (F16) or
  * hd % 32 == 0 (Q8_0), hd <= 256. */
 SX_INLINE void attn_x8(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const char *k,
-                       const char *v, size_t head_bytes, size_t cell_bytes, const int32_t *blocks, int bs, float scale, float *sc,
+                       const char *v, const sx_kv_layout *lay, const int32_t *blocks, int bs, float scale, float *sc,
                        size_t sc_stride, float *out, size_t out_stride, const int q8) {
     float mx[nt * nh], inv[nt * nh];
     const int n_pos = n_pos0 + nt - 1;
@@ -273,10 +273,10 @@ SX_INLINE void attn_x8(int hd, int nh, int group, int nt, int n_pos0, const floa
     const char *kr[ATT_GROUP];
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
-        for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = k + ((size_t)blocks[p / bs] * bs + p % bs) * cell_bytes; }
+        for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = sx_kv_row(k, lay, blocks, bs, p); }
         for (int t = p0 + np - 1 < n_pos0 ? 0 : p0 + np - n_pos0; t < nt; t++) { /* rows that see every position of the group */
             for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * head_bytes;
+                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * lay->head;
                 float *sr = sc + r * sc_stride + p0;
                 if (np == ATT_GROUP) {
                     __m256 acc[ATT_GROUP];
@@ -295,7 +295,7 @@ SX_INLINE void attn_x8(int hd, int nh, int group, int nt, int n_pos0, const floa
         /* rows that see only the first positions of the group (the tile's earliest rows at its end) */
         for (int t = 0; t < nt && t < p0 + np - n_pos0; t++)
             for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * head_bytes;
+                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * lay->head;
                 for (int i = 0; i < np && p0 + i < n_pos0 + t; i++) {
                     const float s = dotk_x_avx2(hd, qh, kr[i] + ko, q8) * scale;
                     sc[r * sc_stride + p0 + i] = s; mx[r] = s > mx[r] ? s : mx[r];
@@ -306,11 +306,11 @@ SX_INLINE void attn_x8(int hd, int nh, int group, int nt, int n_pos0, const floa
     const char *vr[ATT_GROUP];
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
-        for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = v + ((size_t)blocks[p / bs] * bs + p % bs) * cell_bytes; }
+        for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = sx_kv_row(v, lay, blocks, bs, p); }
         for (int t = p0 < n_pos0 ? 0 : p0 - n_pos0 + 1; t < nt; t++) {
             const int ni = n_pos0 + t - p0 < np ? n_pos0 + t - p0 : np; /* positions of the group this row sees */
             for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const size_t vo = (size_t)(h / group) * head_bytes;
+                const int r = t * nh + h; const size_t vo = (size_t)(h / group) * lay->head;
                 float a[ATT_GROUP];
                 for (int i = 0; i < ni; i++) a[i] = sc[r * sc_stride + p0 + i] * inv[r];
                 float *oh = out + t * out_stride + (size_t)h * hd;
@@ -348,7 +348,7 @@ SX_AVX512 static float dotk_q8_x16(int hd, const float *q, const char *head) {
 
 /* attn_x8's structure over a Q8_0 cache (hd % 32 == 0, hd <= 256). */
 SX_AVX512 static void attn_q8_x16(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const char *k,
-                                  const char *v, size_t head_bytes, size_t cell_bytes, const int32_t *blocks, int bs, float scale,
+                                  const char *v, const sx_kv_layout *lay, const int32_t *blocks, int bs, float scale,
                                   float *sc, size_t sc_stride, float *out, size_t out_stride) {
     float mx[nt * nh], inv[nt * nh];
     const int n_pos = n_pos0 + nt - 1, nbk = hd / QK8_0;
@@ -356,10 +356,10 @@ SX_AVX512 static void attn_q8_x16(int hd, int nh, int group, int nt, int n_pos0,
     const char *kr[ATT_GROUP];
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
-        for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = k + ((size_t)blocks[p / bs] * bs + p % bs) * cell_bytes; }
+        for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = sx_kv_row(k, lay, blocks, bs, p); }
         for (int t = p0 + np - 1 < n_pos0 ? 0 : p0 + np - n_pos0; t < nt; t++) {
             for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * head_bytes;
+                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * lay->head;
                 float *sr = sc + r * sc_stride + p0;
                 if (np == ATT_GROUP) {
                     __m512 acc[ATT_GROUP];
@@ -384,7 +384,7 @@ SX_AVX512 static void attn_q8_x16(int hd, int nh, int group, int nt, int n_pos0,
         }
         for (int t = 0; t < nt && t < p0 + np - n_pos0; t++)
             for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * head_bytes;
+                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * lay->head;
                 for (int i = 0; i < np && p0 + i < n_pos0 + t; i++) {
                     const float s = dotk_q8_x16(hd, qh, kr[i] + ko) * scale;
                     sc[r * sc_stride + p0 + i] = s; mx[r] = s > mx[r] ? s : mx[r];
@@ -395,11 +395,11 @@ SX_AVX512 static void attn_q8_x16(int hd, int nh, int group, int nt, int n_pos0,
     const char *vr[ATT_GROUP];
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
-        for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = v + ((size_t)blocks[p / bs] * bs + p % bs) * cell_bytes; }
+        for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = sx_kv_row(v, lay, blocks, bs, p); }
         for (int t = p0 < n_pos0 ? 0 : p0 - n_pos0 + 1; t < nt; t++) {
             const int ni = n_pos0 + t - p0 < np ? n_pos0 + t - p0 : np;
             for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const size_t vo = (size_t)(h / group) * head_bytes;
+                const int r = t * nh + h; const size_t vo = (size_t)(h / group) * lay->head;
                 float a[ATT_GROUP];
                 for (int i = 0; i < ni; i++) a[i] = sc[r * sc_stride + p0 + i] * inv[r];
                 float *oh = out + t * out_stride + (size_t)h * hd;
@@ -418,20 +418,19 @@ SX_AVX512 static void attn_q8_x16(int hd, int nh, int group, int nt, int n_pos0,
 }
 
 static void attn_avx2(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v,
-                      int kv_type, size_t cell_bytes, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
+                      int kv_type, const sx_kv_layout *lay, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
                       size_t out_stride) {
-    const size_t hb = kv_head_bytes(kv_type, hd);
     if (kv_type == SX_F16 && hd % 8 == 0 && hd <= 256)
-        attn_x8(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, 0);
+        attn_x8(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride, 0);
     else if (kv_type == SX_Q8_0 && hd % QK8_0 == 0 && hd <= 256 && sx_cpu()->avx512bw && sx_cpu()->avx512vl)
-        attn_q8_x16(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride);
+        attn_q8_x16(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride);
     else if (kv_type == SX_Q8_0 && hd % QK8_0 == 0 && hd <= 256)
-        attn_x8(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, 1);
+        attn_x8(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride, 1);
     else if (kv_type == SX_F16)
-        attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16_avx2, axpyv_f16_avx2, expsub_avx2);
+        attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16_avx2, axpyv_f16_avx2, expsub_avx2);
     else if (kv_type == SX_Q8_0)
-        attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_q8_0, axpyv_q8_0, expsub_avx2);
-    else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32, expsub_avx2);
+        attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_q8_0, axpyv_q8_0, expsub_avx2);
+    else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32, expsub_avx2);
 }
 static void to_f16_avx2(const float *x, uint16_t *y, int n) {
     int i = 0;

@@ -167,11 +167,10 @@ SX_INLINE void attn_softmax(int hd, int nh, int nt, int n_pos0, float *sc, size_
  * blocks[p / bs] * bs + p % bs. Positions are the outer loop: each cache row is read once, contiguously, for all the
  * rows and heads of the tile (a block's cells are contiguous). Per row and head the arithmetic and its order are
  * those of that row and head alone (scores, max, exp and sum, then values by position), so the tile size changes
- * no result. scores holds nt * nh rows of sc_stride floats. Cells are cell_bytes apart, KV heads head_bytes apart
- * within a cell. dotk(hd, q, k) and axpyv(hd, a, v, out) read the cache's element type, expsub is expsub_scalar or
+ * no result. scores holds nt * nh rows of sc_stride floats. lay says where a position's row of a KV head is. dotk(hd, q, k) and axpyv(hd, a, v, out) read the cache's element type, expsub is expsub_scalar or
  * a vector version with the same results; instantiations pass constant functions, which inlining resolves. */
 SX_INLINE void attn_core(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v,
-                         size_t head_bytes, size_t cell_bytes, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride,
+                         const sx_kv_layout *lay, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride,
                          float *out, size_t out_stride,
                          float (*dotk)(int, const float *, const void *), void (*axpyv)(int, float, const void *, float *),
                          void (*expsub)(float *, int, float)) {
@@ -179,26 +178,24 @@ SX_INLINE void attn_core(int hd, int nh, int group, int nt, int n_pos0, const fl
     const int n_pos = n_pos0 + nt - 1; /* the last row's */
     for (int i = 0; i < nt * nh; i++) mx[i] = -INFINITY;
     for (int b = 0, p = 0; p < n_pos; b++) {
-        const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            const char *kr = (const char *)k + (base + o) * cell_bytes;
+            const char *kr = sx_kv_row(k, lay, blocks, bs, p);
             for (int t = p < n_pos0 ? 0 : p - n_pos0 + 1; t < nt; t++)
                 for (int h = 0; h < nh; h++) {
                     const int r = t * nh + h;
-                    float s = dotk(hd, q + t * q_stride + (size_t)h * hd, kr + (size_t)(h / group) * head_bytes) * scale;
+                    float s = dotk(hd, q + t * q_stride + (size_t)h * hd, kr + (size_t)(h / group) * lay->head) * scale;
                     sc[r * sc_stride + p] = s; mx[r] = s > mx[r] ? s : mx[r];
                 }
         }
     }
     attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride, expsub);
     for (int b = 0, p = 0; p < n_pos; b++) {
-        const size_t base = (size_t)blocks[b] * bs;
         for (int o = 0; o < bs && p < n_pos; o++, p++) {
-            const char *vr = (const char *)v + (base + o) * cell_bytes;
+            const char *vr = sx_kv_row(v, lay, blocks, bs, p);
             for (int t = p < n_pos0 ? 0 : p - n_pos0 + 1; t < nt; t++)
                 for (int h = 0; h < nh; h++) {
                     const int r = t * nh + h;
-                    axpyv(hd, sc[r * sc_stride + p] * inv[r], vr + (size_t)(h / group) * head_bytes, out + t * out_stride + (size_t)h * hd);
+                    axpyv(hd, sc[r * sc_stride + p] * inv[r], vr + (size_t)(h / group) * lay->head, out + t * out_stride + (size_t)h * hd);
                 }
         }
     }

@@ -16,12 +16,11 @@ static void quant_q8_K_generic(const float *x, void *y, int n) { quant_q8_K_body
 static void to_f16_generic(const float *x, uint16_t *y, int n) { for (int i = 0; i < n; i++) y[i] = sx_fp32_to_fp16(x[i]); }
 
 static void attn_generic(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v,
-                         int kv_type, size_t cell_bytes, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
+                         int kv_type, const sx_kv_layout *lay, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
                          size_t out_stride) {
-    const size_t hb = kv_head_bytes(kv_type, hd);
-    if (kv_type == SX_F16) attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16, axpyv_f16, expsub_scalar);
-    else if (kv_type == SX_Q8_0) attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_q8_0, axpyv_q8_0, expsub_scalar);
-    else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, hb, cell_bytes, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32, expsub_scalar);
+    if (kv_type == SX_F16) attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16, axpyv_f16, expsub_scalar);
+    else if (kv_type == SX_Q8_0) attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_q8_0, axpyv_q8_0, expsub_scalar);
+    else attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f32, axpyv_f32, expsub_scalar);
 }
 static void axpy_f32_generic(int n, float a, const float *x, float *y) { axpy_f32_body(n, a, x, y); }
 static void silu_mul_generic(float *g, const float *u, int n) { for (int i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i]; }
