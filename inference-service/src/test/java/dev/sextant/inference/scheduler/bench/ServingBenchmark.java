@@ -44,8 +44,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * prefilled first decode beside the others' prefill chunks), and rounds per stream count (default 3). See
  * {@link SchedulerConfig}.
  *
- * <p>Each stream count runs {@code rounds} times in a row after a warm-up (16 streams of 32 tokens, so the JIT and the
- * KV cache's pages are warm before the first figure): throughput is all rounds' tokens over all rounds' wall time and
+ * <p>Each stream count runs {@code rounds} times in a row after a warm-up (two rounds of 16 streams with prompts of
+ * their own, ~4,000 generated tokens, so that the JIT has compiled the per-token path before the first figure: with a
+ * short warm-up its compiler threads took a core for a run of steps inside the measured rounds): throughput is all rounds' tokens over all rounds' wall time and
  * the percentiles are over all rounds' samples pooled (one round of one stream has 127 inter-token gaps, whose "p99"
  * is its second-largest gap). {@code -Dbench.tail=true} prints the 60 largest gaps of each stream count (a burst's
  * prefill shows as a ladder of one-prefill-step rungs, a slow step as a run of equal gaps); {@code -Dbench.kv=q8_0} runs
@@ -92,7 +93,7 @@ public final class ServingBenchmark {
                         .withMixedPrefillTokens(mixedPrefill).withPrefillBurstsFirst(burstsFirst),
                         new SchedulerMetrics(new SimpleMeterRegistry(), "bench"))) {
             // warm-up, with prompts of its own (the same prompts later would be prefix-cache hits)
-            run(scheduler, model.info().vocabularySize(), Math.min(16, maxStreams), promptTokens, 32, 1, 1_000_000);
+            run(scheduler, model.info().vocabularySize(), Math.min(16, maxStreams), promptTokens, outputTokens, 2, 1_000_000);
             System.out.println("streams  tok/s(aggregate)  TTFT p50 ms  TTFT p99 ms  ITL p50 ms  ITL p99 ms  ITL max ms  wall s (all rounds)");
             for (int n : streams) {
                 Result r = run(scheduler, model.info().vocabularySize(), n, promptTokens, outputTokens, rounds, 0);
