@@ -19,7 +19,8 @@ typedef struct cpu_ctx {
     sx_pool *pool;
     int n_threads;
     int n_cells;       /* KV cells per layer = n_blocks * block size */
-    void *k_cache;     /* (layer, block, KV head, position in block, head_dim) of params.kv_type (F16, F32, or Q8_0 blocks): lay */
+    void *k_cache;     /* (layer, block, run of lay.g positions, KV head, position in run, head_dim) of params.kv_type (F16, F32 or
+                          Q8_0 blocks): see sx_kv_layout */
     void *v_cache;
     void *k_alloc, *v_alloc; /* the allocations the caches lie in (huge_align) */
     int kv_type;
@@ -233,9 +234,7 @@ static void rows_task(void *arg, int ith, int nth) {
             const float *angles = c->rope_cs + (size_t)b * hd;
             rope(c->q + (size_t)b * q_dim, hp->n_head, hd, angles, hp->rope_kind);
             rope(c->k + (size_t)b * kv_dim, hp->n_head_kv, hd, angles, hp->rope_kind);
-            const int cell = j->ctx->cells[b], bs = j->ctx->params.kv_block_size;
-            const size_t at = j->layer_off + (size_t)(cell / bs) * c->lay.block + (size_t)(cell % bs / c->lay.g) * c->lay.run
-                            + (size_t)(cell % bs % c->lay.g) * c->lay.pos;
+            const size_t at = j->layer_off + sx_kv_cell(&c->lay, j->ctx->params.kv_block_size, j->ctx->cells[b]);
             for (int h = 0; h < hp->n_head_kv; h++) {
                 char *kc = (char *)c->k_cache + at + (size_t)h * c->lay.head, *vc = (char *)c->v_cache + at + (size_t)h * c->lay.head;
                 const float *kh = c->k + (size_t)b * kv_dim + (size_t)h * hd, *vh = c->v + (size_t)b * kv_dim + (size_t)h * hd;

@@ -22,10 +22,15 @@ typedef void (*sx_gemm_fn)(int k, const void *w, size_t w_stride, int nr, const 
  * them walk eight rows a cell apart for each head. */
 typedef struct { size_t block, run, head, pos; int g; } sx_kv_layout;
 
+/* Offset of KV head 0's row of cache cell `cell` (block cell / bs, position cell % bs within it). */
+static inline size_t sx_kv_cell(const sx_kv_layout *lay, int bs, int cell) {
+    const int o = cell % bs;
+    return (size_t)(cell / bs) * lay->block + (size_t)(o / lay->g) * lay->run + (size_t)(o % lay->g) * lay->pos;
+}
+
 /* Address of position p's row of KV head 0 in a paged cache (blocks: the sequence's block table, bs: its block size). */
 static inline const char *sx_kv_row(const void *base, const sx_kv_layout *lay, const int32_t *blocks, int bs, int p) {
-    const int o = p % bs;
-    return (const char *)base + (size_t)blocks[p / bs] * lay->block + (size_t)(o / lay->g) * lay->run + (size_t)(o % lay->g) * lay->pos;
+    return (const char *)base + sx_kv_cell(lay, bs, blocks[p / bs] * bs + p % bs);
 }
 
 typedef struct sx_kernels {
