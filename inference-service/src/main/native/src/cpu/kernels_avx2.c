@@ -259,6 +259,17 @@ static inline __m256 hsum8x8(const __m256 a[8]) {
 }
 
 #define ATT_GROUP 8 /* positions per step of the kernel below */
+#ifndef ATT_PF
+#define ATT_PF 1 /* groups ahead that the kernels below prefetch (0: none) */
+#endif
+/* Prefetches the rows of group [p0, p0 + 8) of heads [0, nkv) when they form one run (lay->g == 8): one group ahead,
+ * the 16-row decode step's F16 attention on 2 cores took 4.7 instead of 4.9 ms (three runs each). */
+static inline void att_prefetch_run(const char *base, const sx_kv_layout *lay, const int32_t *blocks, int bs, int p0, int n_pos, int nkv) {
+    if (lay->g != ATT_GROUP || p0 >= n_pos) return;
+    const char *run = sx_kv_row(base, lay, blocks, bs, p0);
+    const size_t bytes = (size_t)(nkv - 1) * lay->head + (size_t)ATT_GROUP * lay->pos;
+    for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(run + l, _MM_HINT_T0);
+}
 
 /* attn_core over an F16 or Q8_0 cache, eight positions at a time: eight dot products share one reduction (hsum8x8, the
  * same sums as hsum8) and each output slice is loaded and stored once per eight positions (the same fma chain by
@@ -274,6 +285,7 @@ SX_INLINE void attn_x8(int hd, int nh, int group, int nt, int n_pos0, const floa
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
         for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = sx_kv_row(k, lay, blocks, bs, p); }
+        if (ATT_PF) att_prefetch_run(k, lay, blocks, bs, p0 + ATT_PF * ATT_GROUP, n_pos, (nh + group - 1) / group);
         for (int t = p0 + np - 1 < n_pos0 ? 0 : p0 + np - n_pos0; t < nt; t++) { /* rows that see every position of the group */
             for (int h = 0; h < nh; h++) {
                 const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * lay->head;
@@ -307,6 +319,7 @@ SX_INLINE void attn_x8(int hd, int nh, int group, int nt, int n_pos0, const floa
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
         for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = sx_kv_row(v, lay, blocks, bs, p); }
+        if (ATT_PF) att_prefetch_run(v, lay, blocks, bs, p0 + ATT_PF * ATT_GROUP, n_pos, (nh + group - 1) / group);
         for (int t = p0 < n_pos0 ? 0 : p0 - n_pos0 + 1; t < nt; t++) {
             const int ni = n_pos0 + t - p0 < np ? n_pos0 + t - p0 : np; /* positions of the group this row sees */
             for (int h = 0; h < nh; h++) {
@@ -357,6 +370,7 @@ SX_AVX512 static void attn_q8_x16(int hd, int nh, int group, int nt, int n_pos0,
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
         for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = sx_kv_row(k, lay, blocks, bs, p); }
+        if (ATT_PF) att_prefetch_run(k, lay, blocks, bs, p0 + ATT_PF * ATT_GROUP, n_pos, (nh + group - 1) / group);
         for (int t = p0 + np - 1 < n_pos0 ? 0 : p0 + np - n_pos0; t < nt; t++) {
             for (int h = 0; h < nh; h++) {
                 const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * lay->head;
@@ -396,6 +410,7 @@ SX_AVX512 static void attn_q8_x16(int hd, int nh, int group, int nt, int n_pos0,
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
         for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = sx_kv_row(v, lay, blocks, bs, p); }
+        if (ATT_PF) att_prefetch_run(v, lay, blocks, bs, p0 + ATT_PF * ATT_GROUP, n_pos, (nh + group - 1) / group);
         for (int t = p0 < n_pos0 ? 0 : p0 - n_pos0 + 1; t < nt; t++) {
             const int ni = n_pos0 + t - p0 < np ? n_pos0 + t - p0 : np;
             for (int h = 0; h < nh; h++) {
