@@ -60,7 +60,7 @@ static int online_cores(void) { long n = sysconf(_SC_NPROCESSORS_ONLN); return n
 #define MM_ACT_BLOCK 32
 #endif
 #ifndef MM_CHUNK_DIV
-#define MM_CHUNK_DIV 8
+#define MM_CHUNK_DIV 4 /* 8 took ~5 % longer for the 16-row decode step of the generated 134M model (shorter streams per thread) */
 #endif
 #ifndef MM_CHUNK_MIN
 #define MM_CHUNK_MIN 16

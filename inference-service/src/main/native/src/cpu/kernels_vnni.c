@@ -23,7 +23,7 @@
 #define X16_ROWS 16
 #define X16_BLOCK_BYTES (X16_ROWS * sizeof(block_q8_0)) /* 544: 16 fp16 scales + 512 quants */
 #ifndef X16_PREFETCH
-#define X16_PREFETCH (4 * X16_BLOCK_BYTES)
+#define X16_PREFETCH (8 * X16_BLOCK_BYTES) /* 4 blocks ahead left the 16-row decode matmuls ~5 % slower */
 #endif
 
 void sx_repack_q8_0x16(const void *src, void *dst, int64_t rows, int k) {
