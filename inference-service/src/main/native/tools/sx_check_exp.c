@@ -1,4 +1,5 @@
-/* sx_check_exp — checks that the AVX2 expf (kernels_avx2.c: expsub_avx2, silu_mul_avx2) gives libm's bits, on every
+/* sx_check_exp — checks that the AVX2 expf (kernels_avx2.c: expsub_avx2, silu_mul_avx2, which take the AVX-512 variant
+ * where the CPU has it, so that is the one checked there) gives libm's bits, on every
  * float (or every STRIDE-th one), so that attention's softmax and SwiGLU stay bit-identical to the scalar kernels.
  * Build and run from src/main/native (about a minute on one core for all 2^32 inputs):
  *   gcc -O2 -Iinclude -Isrc tools/sx_check_exp.c src/cpu/kernels_scalar.c src/cpu/kernels_vnni.c src/common.c -lm -lpthread \
