@@ -1,5 +1,8 @@
 /* sx_bench — native timing of one engine step shape, for kernel work without Java.
  * usage: sx_bench model threads n_seqs prompt_len decode_steps [kv: f16 (default), f32, q8_0]
+ * SX_BENCH_RANDOM=1: token ids spread over the whole vocabulary (as random prompts have them) instead of small ones.
+ * SX_BENCH_SCATTER=1: the cache's blocks handed out interleaved (as after earlier sequences grew side by side), not in order.
+ * SX_BENCH_BS=n: KV block size (default 16).
  * Prefills n_seqs sequences of prompt_len tokens (one call each), then times decode steps where every
  * sequence adds one token (n_seqs rows per step, all producing logits), and one prefill call of prompt_len. */
 #include "sextant.h"
@@ -19,6 +22,16 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 /* CPU time of the process: on a machine shared with other work, threads=1 runs compare kernels by this. */
 static double cpu(void) { struct timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 
+/* Token of sequence s at position i: small ids in a regular pattern, or with SX_BENCH_RANDOM=1 ids spread over the
+ * whole vocabulary as a random prompt would have them (ServingBenchmark's prompts). */
+static int random_tokens, n_vocab_tokens = 300;
+static int32_t tok_at(int s, int i) {
+    if (!random_tokens) return 1 + (s * 31 + i * 7) % 300;
+    unsigned long long h = (unsigned long long)(s + 1) * 0x9E3779B97F4A7C15ULL ^ (unsigned long long)(i + 1) * 0xC2B2AE3D27D4EB4FULL;
+    h ^= h >> 31; h *= 0xBF58476D1CE4E5B9ULL; h ^= h >> 29;
+    return 3 + (int32_t)(h % (unsigned long long)(n_vocab_tokens - 3));
+}
+
 int main(int argc, char **argv) {
     if (argc < 6) { fprintf(stderr, "usage: %s model threads n_seqs prompt_len decode_steps\n", argv[0]); return 2; }
     const int threads = atoi(argv[2]), n_seqs = atoi(argv[3]), plen = atoi(argv[4]), steps = atoi(argv[5]);
@@ -27,13 +40,28 @@ int main(int argc, char **argv) {
     sx_context_params cp = sx_context_default_params();
     cp.n_threads = threads; cp.n_seq_max = n_seqs + 1; cp.n_ctx = (n_seqs + 1) * (plen + steps + 16);
     cp.n_batch_max = plen > n_seqs ? plen : n_seqs; cp.n_out_max = cp.n_batch_max;
+    if (getenv("SX_BENCH_BS")) cp.kv_block_size = atoi(getenv("SX_BENCH_BS"));
     if (argc > 6) cp.kv_type = strcmp(argv[6], "q8_0") == 0 ? SX_Q8_0 : strcmp(argv[6], "f32") == 0 ? SX_F32 : SX_F16;
     if (sx_context_init(m, &cp, &c)) { fprintf(stderr, "ctx: %s\n", sx_last_error()); return 1; }
+    { sx_model_info mi; sx_model_get_info(m, &mi); n_vocab_tokens = mi.n_vocab; const char *r = getenv("SX_BENCH_RANDOM"); random_tokens = r && *r == '1'; }
     int32_t *tok = calloc(cp.n_batch_max, 4), *pos = calloc(cp.n_batch_max, 4), *seq = calloc(cp.n_batch_max, 4), *next = calloc(cp.n_batch_max, 4);
     int8_t *out = calloc(cp.n_batch_max, 1);
+    if (getenv("SX_BENCH_SCATTER") && *getenv("SX_BENCH_SCATTER") == '1') {
+        /* a long-running server's cache: sequences that grew side by side (a block each in turn) and were freed, so that
+         * the blocks the next sequences get are not consecutive */
+        sx_context_params got; sx_context_get_params(c, &got);
+        const int bs = got.kv_block_size, slots = got.n_seq_max;
+        for (int r = 0; sx_kv_free_blocks(c) >= slots; r++)
+            for (int q = 0; q < slots; q++) {
+                for (int i = 0; i < bs; i++) { tok[i] = 1; pos[i] = r * bs + i; seq[i] = q; }
+                sx_batch fb = { bs, tok, pos, seq, NULL };
+                if (sx_decode(c, &fb, next)) { fprintf(stderr, "scatter: %s\n", sx_last_error()); return 1; }
+            }
+        for (int q = 0; q < slots; q++) sx_kv_clear_seq(c, q);
+    }
     double tp = 0, tpc = 0;
     for (int s = 0; s <= n_seqs; s++) {
-        for (int i = 0; i < plen; i++) { tok[i] = 1 + (s * 31 + i * 7) % 300; pos[i] = i; seq[i] = s; }
+        for (int i = 0; i < plen; i++) { tok[i] = tok_at(s, i); pos[i] = i; seq[i] = s; }
         sx_batch b = { plen, tok, pos, seq, NULL };
         double t0 = now(), c0 = cpu();
         if (sx_decode(c, &b, next)) { fprintf(stderr, "prefill: %s\n", sx_last_error()); return 1; }
@@ -45,7 +73,7 @@ int main(int argc, char **argv) {
     printf("prefill %d tokens: %.2f ms/call, %.1f tok/s, %.2f cpu-ms/call\n", plen, tp / n_seqs * 1e3, plen * n_seqs / tp, tpc / n_seqs * 1e3);
     double best = 1e9, total = 0, total_cpu = 0;
     for (int st = 0; st < steps; st++) {
-        for (int s = 0; s < n_seqs; s++) { tok[s] = 1 + (s * 13 + st) % 300; pos[s] = plen + st; seq[s] = s + 1; out[s] = 1; }
+        for (int s = 0; s < n_seqs; s++) { tok[s] = random_tokens ? tok_at(s + 1, plen + st) : 1 + (s * 13 + st) % 300; pos[s] = plen + st; seq[s] = s + 1; out[s] = 1; }
         sx_batch b = { n_seqs, tok, pos, seq, out };
         double t0 = now(), c0 = cpu();
         if (sx_decode(c, &b, next)) { fprintf(stderr, "decode: %s\n", sx_last_error()); return 1; }

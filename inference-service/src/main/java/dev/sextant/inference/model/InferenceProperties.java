@@ -17,6 +17,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * sextant.inference.kv-cache-dtype: f16   # or f32, or q8_0 (CPU backend; head dimension a multiple of 32)
  * sextant.inference.mixed-prefill-tokens: 32      # prefill tokens beside decode rows; 0 = all of max-batched-tokens
  * sextant.inference.prefill-bursts-first: true    # see SchedulerConfig
+ * sextant.inference.kv-block-size: 64             # tokens per KV block: the unit of paging and of prefix caching
  * </pre>
  */
 @ConfigurationProperties("sextant.inference")
@@ -28,7 +29,7 @@ public record InferenceProperties(
         @DefaultValue("128") int maxBatchedTokens,
         @DefaultValue("64") int maxWaiting,
         @DefaultValue("4096") int contextTokens,
-        @DefaultValue("16") int kvBlockSize,
+        @DefaultValue("64") int kvBlockSize,
         @DefaultValue("f16") SessionOptions.KvCacheType kvCacheDtype,
         @DefaultValue("5m") Duration requestTimeout,
         @DefaultValue("0") long memoryBudgetBytes,

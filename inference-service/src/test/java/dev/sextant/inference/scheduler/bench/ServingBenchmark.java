@@ -50,7 +50,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * the percentiles are over all rounds' samples pooled (one round of one stream has 127 inter-token gaps, whose "p99"
  * is its second-largest gap). {@code -Dbench.tail=true} prints the 60 largest gaps of each stream count (a burst's
  * prefill shows as a ladder of one-prefill-step rungs, a slow step as a run of equal gaps); {@code -Dbench.kv=q8_0} runs
- * with a Q8_0 KV cache instead of the default F16 one.
+ * with a Q8_0 KV cache instead of the default F16 one; {@code -Dbench.block=n} sets the KV block size (default 64, the
+ * server's).
  */
 public final class ServingBenchmark {
 
@@ -88,7 +89,7 @@ public final class ServingBenchmark {
         try (Model model = Model.load(modelPath);
                 Session session = model.newSession(SessionOptions.defaults().withThreads(threads).withMaxSequences(maxStreams)
                         .withContextTokens(maxStreams * (promptTokens + outputTokens + 16)).withMaxBatch(512)
-                        .withMaxOutputs(maxStreams).withKvCacheType(kv));
+                        .withMaxOutputs(maxStreams).withKvCacheType(kv).withKvBlockSize(Integer.getInteger("bench.block", 64)));
                 Scheduler scheduler = new Scheduler("bench", session, tokenizer, new SchedulerConfig(maxStreams, stepTokens, 1024)
                         .withMixedPrefillTokens(mixedPrefill).withPrefillBurstsFirst(burstsFirst),
                         new SchedulerMetrics(new SimpleMeterRegistry(), "bench"))) {
