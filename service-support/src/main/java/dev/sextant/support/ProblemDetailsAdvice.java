@@ -1,9 +1,14 @@
 package dev.sextant.support;
 
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.core.MethodParameter;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
@@ -12,7 +17,9 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
-import org.springframework.validation.FieldError;
+import org.springframework.validation.BindingResult;
+import org.springframework.validation.method.ParameterErrors;
+import org.springframework.validation.method.ParameterValidationResult;
 import org.springframework.web.HttpMediaTypeNotAcceptableException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
@@ -20,6 +27,10 @@ import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.MissingRequestHeaderException;
 import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.method.annotation.HandlerMethodValidationException;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
@@ -29,6 +40,7 @@ import org.springframework.web.servlet.resource.NoResourceFoundException;
 
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Turns every failure into {@code application/problem+json} (RFC 9457) with a stable type, the field at fault
@@ -41,6 +53,13 @@ public class ProblemDetailsAdvice {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemDetailsAdvice.class);
 
+    private final ObjectProvider<JsonMapper> jsonMappers;
+    private volatile JsonFieldNames jsonNames;
+
+    public ProblemDetailsAdvice(ObjectProvider<JsonMapper> jsonMappers) {
+        this.jsonMappers = jsonMappers;
+    }
+
     @ExceptionHandler(SextantException.class)
     ResponseEntity<ProblemDetail> sextant(SextantException e) {
         ProblemDetail problem = Problems.of(e.errorCode(), e.field(), e.getMessage());
@@ -51,26 +70,45 @@ public class ProblemDetailsAdvice {
         return respond(problem, e);
     }
 
+    /** A {@code @Valid @RequestBody} that breaks its constraints: each field named as the JSON body names it. */
     @ExceptionHandler(MethodArgumentNotValidException.class)
     ResponseEntity<ProblemDetail> invalid(MethodArgumentNotValidException e) {
-        FieldError first = e.getBindingResult().getFieldError();
-        String field = first != null ? first.getField() : e.getBindingResult().getObjectName();
-        String detail = e.getBindingResult().getFieldErrors().stream()
-                .map(f -> f.getField() + ": " + f.getDefaultMessage())
-                .collect(Collectors.joining("; "));
-        if (detail.isEmpty()) {
-            detail = e.getBindingResult().getAllErrors().stream()
-                    .map(x -> x.getDefaultMessage()).collect(Collectors.joining("; "));
+        BindingResult result = e.getBindingResult();
+        Type body = result.getTarget() != null ? result.getTarget().getClass() : e.getParameter().getGenericParameterType();
+        List<Violation> violations = result.getFieldErrors().stream()
+                .map(f -> new Violation(jsonNames().of(body, f.getField()), f.getDefaultMessage()))
+                .toList();
+        if (violations.isEmpty()) {
+            String detail = result.getAllErrors().stream().map(x -> x.getDefaultMessage()).collect(Collectors.joining("; "));
+            return respond(Problems.of(ErrorCode.VALIDATION, result.getObjectName(), detail), null);
         }
-        return respond(Problems.of(ErrorCode.VALIDATION, field, detail), null);
+        return respond(problem(violations), null);
     }
 
+    /**
+     * Method validation: constraints on {@code @RequestParam}, {@code @PathVariable} or {@code @RequestHeader} values
+     * are named as the request names them (the annotation's name, else the parameter's), a body's fields as its JSON
+     * names them.
+     */
     @ExceptionHandler(HandlerMethodValidationException.class)
     ResponseEntity<ProblemDetail> invalidParameter(HandlerMethodValidationException e) {
-        String field = e.getParameterValidationResults().isEmpty() ? null
-                : e.getParameterValidationResults().getFirst().getMethodParameter().getParameterName();
-        String detail = e.getAllErrors().stream().map(x -> x.getDefaultMessage()).collect(Collectors.joining("; "));
-        return respond(Problems.of(ErrorCode.VALIDATION, field, detail), null);
+        List<Violation> violations = new ArrayList<>();
+        for (ParameterValidationResult result : e.getParameterValidationResults()) {
+            if (result instanceof ParameterErrors errors && !errors.getFieldErrors().isEmpty()) {
+                Type body = result.getArgument() != null ? result.getArgument().getClass()
+                        : result.getMethodParameter().getGenericParameterType();
+                errors.getFieldErrors().forEach(f ->
+                        violations.add(new Violation(jsonNames().of(body, f.getField()), f.getDefaultMessage())));
+            } else {
+                String name = result instanceof ParameterErrors ? null : requestName(result);
+                result.getResolvableErrors().forEach(x -> violations.add(new Violation(name, x.getDefaultMessage())));
+            }
+        }
+        if (violations.isEmpty()) {
+            String detail = e.getAllErrors().stream().map(x -> x.getDefaultMessage()).collect(Collectors.joining("; "));
+            return respond(Problems.of(ErrorCode.VALIDATION, null, detail), null);
+        }
+        return respond(problem(violations), null);
     }
 
     @ExceptionHandler(HttpMessageNotReadableException.class)
@@ -152,6 +190,53 @@ public class ProblemDetailsAdvice {
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
         log.error("Unhandled error", e);
         return respond(Problems.of(ErrorCode.INTERNAL, null, "Unexpected error; quote the request id when reporting it"), null);
+    }
+
+    /** One broken constraint: the field as the client names it, and what is wrong with it. */
+    private record Violation(String field, String message) {
+    }
+
+    /** The first field at fault, and every violation in the detail. */
+    private static ProblemDetail problem(List<Violation> violations) {
+        String detail = violations.stream().map(v -> v.field() == null ? v.message() : v.field() + ": " + v.message())
+                .collect(Collectors.joining("; "));
+        String field = violations.stream().map(Violation::field).filter(f -> f != null).findFirst().orElse(null);
+        return Problems.of(ErrorCode.VALIDATION, field, detail);
+    }
+
+    /** The name a request gives a method parameter: {@code @RequestParam("top_k") int topK} is {@code top_k}. */
+    private static String requestName(ParameterValidationResult result) {
+        MethodParameter parameter = result.getMethodParameter();
+        String name = null;
+        if (parameter.getParameterAnnotation(RequestParam.class) instanceof RequestParam a) {
+            name = a.name();
+        } else if (parameter.getParameterAnnotation(PathVariable.class) instanceof PathVariable a) {
+            name = a.name();
+        } else if (parameter.getParameterAnnotation(RequestHeader.class) instanceof RequestHeader a) {
+            name = a.name();
+        } else if (parameter.getParameterAnnotation(RequestPart.class) instanceof RequestPart a) {
+            name = a.name();
+        }
+        if (name == null || name.isEmpty()) {
+            name = parameter.getParameterName();
+        }
+        if (result.getContainerIndex() != null) {
+            return name + "[" + result.getContainerIndex() + "]";
+        }
+        if (result.getContainerKey() != null) {
+            return name + "[" + result.getContainerKey() + "]";
+        }
+        return name;
+    }
+
+    /** Resolved on first use: the mapper that reads request bodies, so its names and naming strategy are the ones the client used. */
+    private JsonFieldNames jsonNames() {
+        JsonFieldNames names = jsonNames;
+        if (names == null) {
+            names = new JsonFieldNames(jsonMappers.getIfUnique(JsonMapper::shared));
+            jsonNames = names;
+        }
+        return names;
     }
 
     private static ResponseEntity<ProblemDetail> respond(ProblemDetail problem, SextantException e) {
