@@ -215,8 +215,24 @@ public abstract class RetrievalApiContract {
         HttpResponse<String> unknown = send("POST", "/v1/collections/handbook/search", Map.of("query", "x", "topk", 3));
         assertThat(unknown.statusCode()).isEqualTo(400);
         assertThat(json(unknown).get("field").asString()).isEqualTo("topk");
+    }
+
+    /** Bean-validation failures name the field as the JSON body spells it ({@code top_k}), not the record's {@code topK}. */
+    @Test
+    void rejectsOutOfRangeSnakeCaseFieldsNamingThemAsSent() throws Exception {
         HttpResponse<String> badTopK = send("POST", "/v1/collections/handbook/search", Map.of("query", "x", "top_k", 0));
-        assertThat(json(badTopK).get("field").asString()).isEqualTo("topK");
+        assertThat(badTopK.statusCode()).isEqualTo(400);
+        assertThat(json(badTopK).get("field").asString()).isEqualTo("top_k");
+        assertThat(json(badTopK).get("detail").asString()).isEqualTo("top_k: must be greater than or equal to 1");
+        HttpResponse<String> badEf = send("POST", "/v1/collections/handbook/search", Map.of("query", "x", "ef_search", 5000));
+        assertThat(badEf.statusCode()).isEqualTo(400);
+        assertThat(json(badEf).get("field").asString()).isEqualTo("ef_search");
+        Map<String, Object> rag = new java.util.HashMap<>(rag(VACATION, false));
+        rag.put("top_k", 21);
+        HttpResponse<String> badRagTopK = send("POST", "/v1/rag/answer", rag);
+        assertThat(badRagTopK.statusCode()).isEqualTo(400);
+        assertThat(json(badRagTopK).get("field").asString()).isEqualTo("top_k");
+        assertThat(json(badRagTopK).get("detail").asString()).isEqualTo("top_k: must be less than or equal to 20");
     }
 
     @Test
