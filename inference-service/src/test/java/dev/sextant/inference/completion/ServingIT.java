@@ -257,6 +257,25 @@ class ServingIT {
         assertThat(JSON.readTree(response.body()).at("/error/param").asString()).isEqualTo("temperature");
     }
 
+    /** Out-of-range values are named as each API spells them: OpenAI's top_p, Takeoff's sampling_topp / sampling_topk. */
+    @Test
+    void namesOutOfRangeSamplingParametersAsEachApiSpellsThem() throws Exception {
+        HttpResponse<String> chat = post("/v1/chat/completions", """
+                {"model": "stories260K", "messages": [{"role": "user", "content": "Hi"}], "top_p": 1.5}""");
+        assertThat(chat.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(chat.body()).at("/error/param").asString()).isEqualTo("top_p");
+        HttpResponse<String> topP = post("/generate", """
+                {"text": "x", "sampling_topp": 1.5}""");
+        assertThat(topP.statusCode()).isEqualTo(400);
+        assertThat(topP.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+        assertThat(JSON.readTree(topP.body()).get("field").asString()).isEqualTo("sampling_topp");
+        assertThat(JSON.readTree(topP.body()).get("detail").asString()).startsWith("sampling_topp ");
+        HttpResponse<String> topK = post("/generate_stream", """
+                {"text": "x", "sampling_topk": -1}""");
+        assertThat(topK.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(topK.body()).get("field").asString()).isEqualTo("sampling_topk");
+    }
+
     @Test
     void unknownModelIs404NamingIt() throws Exception {
         HttpResponse<String> response = post("/v1/completions", """
