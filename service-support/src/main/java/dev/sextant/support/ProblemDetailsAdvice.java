@@ -38,6 +38,7 @@ import org.springframework.web.multipart.MaxUploadSizeExceededException;
 import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
 
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.json.JsonMapper;
@@ -120,9 +121,7 @@ public class ProblemDetailsAdvice {
             field = unknown.getPropertyName();
             detail = "Unknown field '" + unknown.getPropertyName() + "'; remove it";
         } else if (cause instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
-            field = mismatch.getPath().stream()
-                    .map(r -> r.getPropertyName() != null ? r.getPropertyName() : "[" + r.getIndex() + "]")
-                    .collect(Collectors.joining("."));
+            field = jsonPath(mismatch);
             detail = "Field '" + field + "' has the wrong type: " + firstLine(mismatch.getOriginalMessage());
         } else if (cause != null && cause.getMessage() != null) {
             detail = detail + ": " + firstLine(cause.getMessage());
@@ -190,6 +189,19 @@ public class ProblemDetailsAdvice {
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
         log.error("Unhandled error", e);
         return respond(Problems.of(ErrorCode.INTERNAL, null, "Unexpected error; quote the request id when reporting it"), null);
+    }
+
+    /** Where Jackson stopped, in the form validation problems use: {@code passages[0].start_offset}. */
+    private static String jsonPath(MismatchedInputException mismatch) {
+        StringBuilder path = new StringBuilder();
+        for (JacksonException.Reference r : mismatch.getPath()) {
+            if (r.getPropertyName() != null) {
+                path.append(path.isEmpty() ? "" : ".").append(r.getPropertyName());
+            } else {
+                path.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return path.toString();
     }
 
     /** One broken constraint: the field as the client names it, and what is wrong with it. */

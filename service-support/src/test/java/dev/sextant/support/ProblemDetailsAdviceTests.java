@@ -89,6 +89,15 @@ class ProblemDetailsAdviceTests {
     }
 
     @Test
+    void namesAWronglyTypedNestedFieldWithItsIndex() throws Exception {
+        mvc.perform(post("/ask").contentType(MediaType.APPLICATION_JSON)
+                        .content("{\"passages\": [{\"text\": \"a\", \"start_offset\": \"zero\"}]}"))
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.code").value("malformed-body"))
+                .andExpect(jsonPath("$.field").value("passages[0].start_offset"));
+    }
+
+    @Test
     void namesQueryAndPathParametersAsTheRequestDoes() throws Exception {
         mvc.perform(get("/items/7").param("top_k", "21"))
                 .andExpect(status().isBadRequest())
