@@ -317,37 +317,36 @@ static inline void att_prefetch_run(const char *base, const sx_kv_layout *lay, c
     for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(run + l, _MM_HINT_T0);
 }
 
-/* attn_core over an F16 or Q8_0 cache, eight positions at a time: eight dot products share one reduction (hsum8x8, the
- * same sums as hsum8) and each output slice is loaded and stored once per eight positions (the same fma chain by
- * position). For F16 bit-identical to attn_core with dotk_f16_avx2 / axpyv_f16_avx2; needs hd % 8 == 0 (F16) or
- * hd % 32 == 0 (Q8_0), hd <= 256. */
-SX_INLINE void attn_x8(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const char *k,
-                       const char *v, const sx_kv_layout *lay, const int32_t *blocks, int bs, float scale, float *sc,
-                       size_t sc_stride, float *out, size_t out_stride, const int q8) {
+/* attn_core over a paged cache, eight positions at a time: the loops over groups of positions, tile rows and heads,
+ * shared by every vector width and cache type. Hooks (constant functions, resolved by inlining):
+ *   kgroup(hd, q, kr, ko): the eight raw scores q . k of a full group (kr: the group's rows, ko: the head's offset)
+ *   kone(hd, q, head):     the same raw score for one position, equal to its lane of kgroup
+ *   vgroup(hd, out, vr, vo, a, ni): out += sum over the group's first ni positions of a[i] * v[i], by position
+ * Scores are the raw scores times scale; a full group of eight positions and a lone position give the same score, so
+ * the tile size changes no result. */
+SX_INLINE void attn_groups(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const char *k,
+                           const char *v, const sx_kv_layout *lay, const int32_t *blocks, int bs, float scale, float *sc,
+                           size_t sc_stride, float *out, size_t out_stride,
+                           __m256 (*kgroup)(int, const float *, const char *const *, size_t),
+                           float (*kone)(int, const float *, const char *),
+                           void (*vgroup)(int, float *, const char *const *, size_t, const float *, int)) {
     float mx[nt * nh], inv[nt * nh];
-    const int n_pos = n_pos0 + nt - 1;
+    const int n_pos = n_pos0 + nt - 1, nkv = (nh + group - 1) / group;
     for (int i = 0; i < nt * nh; i++) mx[i] = -INFINITY;
     const char *kr[ATT_GROUP];
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
-        for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = sx_kv_row(k, lay, blocks, bs, p); }
-        if (ATT_PF) att_prefetch_run(k, lay, blocks, bs, p0 + ATT_PF * ATT_GROUP, n_pos, (nh + group - 1) / group);
+        for (int i = 0; i < np; i++) kr[i] = sx_kv_row(k, lay, blocks, bs, p0 + i);
+        if (ATT_PF) att_prefetch_run(k, lay, blocks, bs, p0 + ATT_PF * ATT_GROUP, n_pos, nkv);
         for (int t = p0 + np - 1 < n_pos0 ? 0 : p0 + np - n_pos0; t < nt; t++) { /* rows that see every position of the group */
             for (int h = 0; h < nh; h++) {
                 const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * lay->head;
                 float *sr = sc + r * sc_stride + p0;
                 if (np == ATT_GROUP) {
-                    __m256 acc[ATT_GROUP];
-                    for (int i = 0; i < ATT_GROUP; i++) acc[i] = _mm256_setzero_ps();
-                    for (int d = 0; d < hd; d += 8) {
-                        const __m256 qv = _mm256_loadu_ps(qh + d);
-                        for (int i = 0; i < ATT_GROUP; i++) acc[i] = _mm256_fmadd_ps(qv, kv_load8(kr[i] + ko, d, q8), acc[i]);
-                    }
-                    const __m256 s8 = _mm256_mul_ps(hsum8x8(acc), _mm256_set1_ps(scale));
-                    _mm256_storeu_ps(sr, s8);
+                    _mm256_storeu_ps(sr, _mm256_mul_ps(kgroup(hd, qh, kr, ko), _mm256_set1_ps(scale)));
                     for (int i = 0; i < ATT_GROUP; i++) mx[r] = sr[i] > mx[r] ? sr[i] : mx[r];
                 } else
-                    for (int i = 0; i < np; i++) { sr[i] = dotk_x_avx2(hd, qh, kr[i] + ko, q8) * scale; mx[r] = sr[i] > mx[r] ? sr[i] : mx[r]; }
+                    for (int i = 0; i < np; i++) { sr[i] = kone(hd, qh, kr[i] + ko) * scale; mx[r] = sr[i] > mx[r] ? sr[i] : mx[r]; }
             }
         }
         /* rows that see only the first positions of the group (the tile's earliest rows at its end) */
@@ -355,7 +354,7 @@ SX_INLINE void attn_x8(int hd, int nh, int group, int nt, int n_pos0, const floa
             for (int h = 0; h < nh; h++) {
                 const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * lay->head;
                 for (int i = 0; i < np && p0 + i < n_pos0 + t; i++) {
-                    const float s = dotk_x_avx2(hd, qh, kr[i] + ko, q8) * scale;
+                    const float s = kone(hd, qh, kr[i] + ko) * scale;
                     sc[r * sc_stride + p0 + i] = s; mx[r] = s > mx[r] ? s : mx[r];
                 }
             }
@@ -364,38 +363,59 @@ SX_INLINE void attn_x8(int hd, int nh, int group, int nt, int n_pos0, const floa
     const char *vr[ATT_GROUP];
     for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
         const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
-        for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = sx_kv_row(v, lay, blocks, bs, p); }
-        if (ATT_PF) att_prefetch_run(v, lay, blocks, bs, p0 + ATT_PF * ATT_GROUP, n_pos, (nh + group - 1) / group);
+        for (int i = 0; i < np; i++) vr[i] = sx_kv_row(v, lay, blocks, bs, p0 + i);
+        if (ATT_PF) att_prefetch_run(v, lay, blocks, bs, p0 + ATT_PF * ATT_GROUP, n_pos, nkv);
         for (int t = p0 < n_pos0 ? 0 : p0 - n_pos0 + 1; t < nt; t++) {
             const int ni = n_pos0 + t - p0 < np ? n_pos0 + t - p0 : np; /* positions of the group this row sees */
             for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const size_t vo = (size_t)(h / group) * lay->head;
+                const int r = t * nh + h;
                 float a[ATT_GROUP];
                 for (int i = 0; i < ni; i++) a[i] = sc[r * sc_stride + p0 + i] * inv[r];
-                float *oh = out + t * out_stride + (size_t)h * hd;
-                for (int d = 0; d < hd; d += 8) {
-                    __m256 o = _mm256_loadu_ps(oh + d);
-                    for (int i = 0; i < ni; i++) o = _mm256_fmadd_ps(_mm256_set1_ps(a[i]), kv_load8(vr[i] + vo, d, q8), o);
-                    _mm256_storeu_ps(oh + d, o);
-                }
+                vgroup(hd, out + t * out_stride + (size_t)h * hd, vr, (size_t)(h / group) * lay->head, a, ni);
             }
         }
     }
 }
 
+/* Eight-lane hooks (AVX2) for an F16 (q8 = 0) or Q8_0 (q8 = 1) cache: each position's 8-lane fma chain over its head,
+ * reduced as hsum8 (hsum8x8 for a group: the same sums); values by position into each 8-element slice. For F16 the
+ * results are attn_core's with dotk_f16_avx2 / axpyv_f16_avx2. Needs hd % 8 == 0 (F16) or hd % 32 == 0 (Q8_0). */
+SX_INLINE __m256 kgroup_x8(int hd, const float *qh, const char *const *kr, size_t ko, const int q8) {
+    __m256 acc[ATT_GROUP];
+    for (int i = 0; i < ATT_GROUP; i++) acc[i] = _mm256_setzero_ps();
+    for (int d = 0; d < hd; d += 8) {
+        const __m256 qv = _mm256_loadu_ps(qh + d);
+        for (int i = 0; i < ATT_GROUP; i++) acc[i] = _mm256_fmadd_ps(qv, kv_load8(kr[i] + ko, d, q8), acc[i]);
+    }
+    return hsum8x8(acc);
+}
+SX_INLINE void vgroup_x8(int hd, float *oh, const char *const *vr, size_t vo, const float *a, int ni, const int q8) {
+    for (int d = 0; d < hd; d += 8) {
+        __m256 o = _mm256_loadu_ps(oh + d);
+        for (int i = 0; i < ni; i++) o = _mm256_fmadd_ps(_mm256_set1_ps(a[i]), kv_load8(vr[i] + vo, d, q8), o);
+        _mm256_storeu_ps(oh + d, o);
+    }
+}
+SX_INLINE __m256 kgroup_f16_x8(int hd, const float *q, const char *const *kr, size_t ko) { return kgroup_x8(hd, q, kr, ko, 0); }
+SX_INLINE float kone_f16_x8(int hd, const float *q, const char *head) { return dotk_x_avx2(hd, q, head, 0); }
+SX_INLINE void vgroup_f16_x8(int hd, float *o, const char *const *vr, size_t vo, const float *a, int ni) { vgroup_x8(hd, o, vr, vo, a, ni, 0); }
+SX_INLINE __m256 kgroup_q8_x8(int hd, const float *q, const char *const *kr, size_t ko) { return kgroup_x8(hd, q, kr, ko, 1); }
+SX_INLINE float kone_q8_x8(int hd, const float *q, const char *head) { return dotk_x_avx2(hd, q, head, 1); }
+SX_INLINE void vgroup_q8_x8(int hd, float *o, const char *const *vr, size_t vo, const float *a, int ni) { vgroup_x8(hd, o, vr, vo, a, ni, 1); }
+
 /* ---- Q8_0 cache with AVX-512: sixteen elements per vector; the block scale multiplies the converted quants (K) or
  * the position's weight (V), once per block. Scores: each position's 16-lane chain over its head, the two halves
- * added, then hsum8 (hsum8x8 for eight positions: the same sums), so a full group of eight positions and a lone
- * position give the same score. ---- */
+ * added, then hsum8 (hsum8x8 for a group: the same sums). Needs hd % 32 == 0. ---- */
 #define SX_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl")))
+#define SX_AVX512_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c,avx512f,avx512bw,avx512vl")))
 
-SX_AVX512 static inline __m512 q8_load16(const char *blk, int j) { /* quants j .. j + 15 of a block, as floats */
+SX_AVX512_INLINE __m512 q8_load16(const char *blk, int j) { /* quants j .. j + 15 of a block, as floats */
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 2 + j))));
 }
-SX_AVX512 static inline float q8_scale(const char *blk) { uint16_t h; memcpy(&h, blk, 2); return _cvtsh_ss(h); }
-SX_AVX512 static inline __m256 fold512(__m512 v) { return _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))); }
+SX_AVX512_INLINE float q8_scale(const char *blk) { uint16_t h; memcpy(&h, blk, 2); return _cvtsh_ss(h); }
+SX_AVX512_INLINE __m256 fold512(__m512 v) { return _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))); }
 
-SX_AVX512 static float dotk_q8_x16(int hd, const float *q, const char *head) {
+SX_AVX512_INLINE float kone_q8_x16(int hd, const float *q, const char *head) {
     __m512 acc = _mm512_setzero_ps();
     for (int b = 0; b < hd / QK8_0; b++) {
         const char *blk = head + (size_t)b * sizeof(block_q8_0); const __m512 s = _mm512_set1_ps(q8_scale(blk));
@@ -404,89 +424,52 @@ SX_AVX512 static float dotk_q8_x16(int hd, const float *q, const char *head) {
     }
     return hsum8(fold512(acc));
 }
+SX_AVX512_INLINE __m256 kgroup_q8_x16(int hd, const float *qh, const char *const *kr, size_t ko) {
+    __m512 acc[ATT_GROUP];
+    for (int i = 0; i < ATT_GROUP; i++) acc[i] = _mm512_setzero_ps();
+    for (int b = 0; b < hd / QK8_0; b++) {
+        __m512 s[ATT_GROUP];
+        for (int i = 0; i < ATT_GROUP; i++) s[i] = _mm512_set1_ps(q8_scale(kr[i] + ko + (size_t)b * sizeof(block_q8_0)));
+        for (int j = 0; j < QK8_0; j += 16) {
+            const __m512 qv = _mm512_loadu_ps(qh + b * QK8_0 + j);
+            for (int i = 0; i < ATT_GROUP; i++)
+                acc[i] = _mm512_fmadd_ps(qv, _mm512_mul_ps(q8_load16(kr[i] + ko + (size_t)b * sizeof(block_q8_0), j), s[i]), acc[i]);
+        }
+    }
+    __m256 a8[ATT_GROUP];
+    for (int i = 0; i < ATT_GROUP; i++) a8[i] = fold512(acc[i]);
+    return hsum8x8(a8);
+}
+SX_AVX512_INLINE void vgroup_q8_x16(int hd, float *oh, const char *const *vr, size_t vo, const float *a, int ni) {
+    for (int b = 0; b < hd / QK8_0; b++) {
+        __m512 c[ATT_GROUP];
+        for (int i = 0; i < ni; i++) c[i] = _mm512_set1_ps(a[i] * q8_scale(vr[i] + vo + (size_t)b * sizeof(block_q8_0)));
+        for (int j = 0; j < QK8_0; j += 16) {
+            __m512 o = _mm512_loadu_ps(oh + b * QK8_0 + j);
+            for (int i = 0; i < ni; i++) o = _mm512_fmadd_ps(c[i], q8_load16(vr[i] + vo + (size_t)b * sizeof(block_q8_0), j), o);
+            _mm512_storeu_ps(oh + b * QK8_0 + j, o);
+        }
+    }
+}
 
-/* attn_x8's structure over a Q8_0 cache (hd % 32 == 0, hd <= 256). */
 SX_AVX512 static void attn_q8_x16(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const char *k,
                                   const char *v, const sx_kv_layout *lay, const int32_t *blocks, int bs, float scale,
                                   float *sc, size_t sc_stride, float *out, size_t out_stride) {
-    float mx[nt * nh], inv[nt * nh];
-    const int n_pos = n_pos0 + nt - 1, nbk = hd / QK8_0;
-    for (int i = 0; i < nt * nh; i++) mx[i] = -INFINITY;
-    const char *kr[ATT_GROUP];
-    for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
-        const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
-        for (int i = 0; i < np; i++) { const int p = p0 + i; kr[i] = sx_kv_row(k, lay, blocks, bs, p); }
-        if (ATT_PF) att_prefetch_run(k, lay, blocks, bs, p0 + ATT_PF * ATT_GROUP, n_pos, (nh + group - 1) / group);
-        for (int t = p0 + np - 1 < n_pos0 ? 0 : p0 + np - n_pos0; t < nt; t++) {
-            for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * lay->head;
-                float *sr = sc + r * sc_stride + p0;
-                if (np == ATT_GROUP) {
-                    __m512 acc[ATT_GROUP];
-                    for (int i = 0; i < ATT_GROUP; i++) acc[i] = _mm512_setzero_ps();
-                    for (int b = 0; b < nbk; b++) {
-                        __m512 s[ATT_GROUP];
-                        for (int i = 0; i < ATT_GROUP; i++) s[i] = _mm512_set1_ps(q8_scale(kr[i] + ko + (size_t)b * sizeof(block_q8_0)));
-                        for (int j = 0; j < QK8_0; j += 16) {
-                            const __m512 qv = _mm512_loadu_ps(qh + b * QK8_0 + j);
-                            for (int i = 0; i < ATT_GROUP; i++)
-                                acc[i] = _mm512_fmadd_ps(qv, _mm512_mul_ps(q8_load16(kr[i] + ko + (size_t)b * sizeof(block_q8_0), j), s[i]), acc[i]);
-                        }
-                    }
-                    __m256 a8[ATT_GROUP];
-                    for (int i = 0; i < ATT_GROUP; i++) a8[i] = fold512(acc[i]);
-                    const __m256 s8 = _mm256_mul_ps(hsum8x8(a8), _mm256_set1_ps(scale));
-                    _mm256_storeu_ps(sr, s8);
-                    for (int i = 0; i < ATT_GROUP; i++) mx[r] = sr[i] > mx[r] ? sr[i] : mx[r];
-                } else
-                    for (int i = 0; i < np; i++) { sr[i] = dotk_q8_x16(hd, qh, kr[i] + ko) * scale; mx[r] = sr[i] > mx[r] ? sr[i] : mx[r]; }
-            }
-        }
-        for (int t = 0; t < nt && t < p0 + np - n_pos0; t++)
-            for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd; const size_t ko = (size_t)(h / group) * lay->head;
-                for (int i = 0; i < np && p0 + i < n_pos0 + t; i++) {
-                    const float s = dotk_q8_x16(hd, qh, kr[i] + ko) * scale;
-                    sc[r * sc_stride + p0 + i] = s; mx[r] = s > mx[r] ? s : mx[r];
-                }
-            }
-    }
-    attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride, expsub_avx2);
-    const char *vr[ATT_GROUP];
-    for (int p0 = 0; p0 < n_pos; p0 += ATT_GROUP) {
-        const int np = n_pos - p0 < ATT_GROUP ? n_pos - p0 : ATT_GROUP;
-        for (int i = 0; i < np; i++) { const int p = p0 + i; vr[i] = sx_kv_row(v, lay, blocks, bs, p); }
-        if (ATT_PF) att_prefetch_run(v, lay, blocks, bs, p0 + ATT_PF * ATT_GROUP, n_pos, (nh + group - 1) / group);
-        for (int t = p0 < n_pos0 ? 0 : p0 - n_pos0 + 1; t < nt; t++) {
-            const int ni = n_pos0 + t - p0 < np ? n_pos0 + t - p0 : np;
-            for (int h = 0; h < nh; h++) {
-                const int r = t * nh + h; const size_t vo = (size_t)(h / group) * lay->head;
-                float a[ATT_GROUP];
-                for (int i = 0; i < ni; i++) a[i] = sc[r * sc_stride + p0 + i] * inv[r];
-                float *oh = out + t * out_stride + (size_t)h * hd;
-                for (int b = 0; b < nbk; b++) {
-                    __m512 c[ATT_GROUP];
-                    for (int i = 0; i < ni; i++) c[i] = _mm512_set1_ps(a[i] * q8_scale(vr[i] + vo + (size_t)b * sizeof(block_q8_0)));
-                    for (int j = 0; j < QK8_0; j += 16) {
-                        __m512 o = _mm512_loadu_ps(oh + b * QK8_0 + j);
-                        for (int i = 0; i < ni; i++) o = _mm512_fmadd_ps(c[i], q8_load16(vr[i] + vo + (size_t)b * sizeof(block_q8_0), j), o);
-                        _mm512_storeu_ps(oh + b * QK8_0 + j, o);
-                    }
-                }
-            }
-        }
-    }
+    attn_groups(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride,
+                kgroup_q8_x16, kone_q8_x16, vgroup_q8_x16);
 }
 
 static void attn_avx2(int hd, int nh, int group, int nt, int n_pos0, const float *q, size_t q_stride, const void *k, const void *v,
                       int kv_type, const sx_kv_layout *lay, const int32_t *blocks, int bs, float scale, float *sc, size_t sc_stride, float *out,
                       size_t out_stride) {
     if (kv_type == SX_F16 && hd % 8 == 0 && hd <= 256)
-        attn_x8(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride, 0);
+        attn_groups(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride,
+                    kgroup_f16_x8, kone_f16_x8, vgroup_f16_x8);
     else if (kv_type == SX_Q8_0 && hd % QK8_0 == 0 && hd <= 256 && sx_cpu()->avx512bw && sx_cpu()->avx512vl)
         attn_q8_x16(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride);
     else if (kv_type == SX_Q8_0 && hd % QK8_0 == 0 && hd <= 256)
-        attn_x8(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride, 1);
+        attn_groups(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride,
+                    kgroup_q8_x8, kone_q8_x8, vgroup_q8_x8);
     else if (kv_type == SX_F16)
         attn_core(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride, dotk_f16_avx2, axpyv_f16_avx2, expsub_avx2);
     else if (kv_type == SX_Q8_0)
