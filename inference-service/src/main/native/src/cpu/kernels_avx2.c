@@ -4,6 +4,11 @@
 #include "kernels_impl.h"
 #include <immintrin.h>
 
+/* Functions for the AVX-512 variants (run only where avx512() says so). */
+#define SX_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl")))
+#define SX_AVX512_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c,avx512f,avx512bw,avx512vl")))
+static inline int avx512(void) { const sx_cpu_caps *c = sx_cpu(); return c->avx512f && c->avx512bw && c->avx512vl; }
+
 #ifndef SX_PREFETCH
 #define SX_PREFETCH 2048
 #endif
@@ -186,7 +191,7 @@ static inline __m128 expf4_pd(__m128 x) {
 }
 
 /* expf of 8 floats (lanes with |x| >= 88 or NaN through libm). */
-static inline __m256 expf8(__m256 x) {
+SX_INLINE __m256 expf8(__m256 x) {
     const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
     if (_mm256_movemask_ps(_mm256_cmp_ps(ax, _mm256_set1_ps(88.0f), _CMP_LT_OQ)) != 0xff) {
         float v[8]; _mm256_storeu_ps(v, x);
@@ -198,8 +203,7 @@ static inline __m256 expf8(__m256 x) {
 
 /* The same expf on eight doubles at once where the CPU has AVX-512 (the table read by two-register permutes instead of
  * a gather): every lane's arithmetic is expf4_pd's, so the bits are too. */
-#define SX_AVX512_EXP __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl")))
-SX_AVX512_EXP static inline __m256 expf8_pd512(__m256 x) {
+SX_AVX512_INLINE __m256 expf8_pd512(__m256 x) {
     const __m512d inv_ln2n = _mm512_set1_pd(0x1.71547652b82fep+0 * 32), shift = _mm512_set1_pd(0x1.8p+52);
     const __m512d xd = _mm512_cvtps_pd(x);
     __m512d kd = _mm512_add_pd(_mm512_mul_pd(inv_ln2n, xd), shift);
@@ -218,46 +222,41 @@ SX_AVX512_EXP static inline __m256 expf8_pd512(__m256 x) {
     return _mm512_cvtpd_ps(_mm512_mul_pd(y, _mm512_castsi512_pd(t)));
 }
 
-SX_AVX512_EXP static inline __m256 expf8_512(__m256 x) {
+SX_AVX512_INLINE __m256 expf8_512(__m256 x) {
     const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
     if (_mm256_movemask_ps(_mm256_cmp_ps(ax, _mm256_set1_ps(88.0f), _CMP_LT_OQ)) != 0xff) return expf8(x);
     return expf8_pd512(x);
 }
 
-SX_AVX512_EXP static void expsub_avx512(float *x, int n, float m) {
+/* expsub_scalar (kernels_impl.h) and silu_mul_generic, eight at a time (the same operations in the same order), with
+ * exp8 one of the expf above. */
+SX_INLINE void expsub_loop(float *x, int n, float m, __m256 (*exp8)(__m256)) {
     const __m256 vm = _mm256_set1_ps(m); int i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, expf8_512(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm)));
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm)));
     for (; i < n; i++) x[i] = expf(x[i] - m);
 }
 
-SX_AVX512_EXP static void silu_mul_avx512(float *g, const float *u, int n) {
+SX_INLINE void silu_mul_loop(float *g, const float *u, int n, __m256 (*exp8)(__m256)) {
     const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-0.0f); int i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 x = _mm256_loadu_ps(g + i);
-        const __m256 e = expf8_512(_mm256_xor_ps(x, neg));
+        const __m256 e = exp8(_mm256_xor_ps(x, neg));
         _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(x, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
     }
     for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
-/* expsub_scalar (kernels_impl.h), eight at a time. */
+SX_AVX512 static void expsub_avx512(float *x, int n, float m) { expsub_loop(x, n, m, expf8_512); }
+SX_AVX512 static void silu_mul_avx512(float *g, const float *u, int n) { silu_mul_loop(g, u, n, expf8_512); }
+
 static inline void expsub_avx2(float *x, int n, float m) {
-    if (sx_cpu()->avx512f) { expsub_avx512(x, n, m); return; }
-    const __m256 vm = _mm256_set1_ps(m); int i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, expf8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm)));
-    for (; i < n; i++) x[i] = expf(x[i] - m);
+    if (avx512()) expsub_avx512(x, n, m);
+    else expsub_loop(x, n, m, expf8);
 }
 
-/* silu_mul_generic, eight at a time: the same operations in the same order. */
 static void silu_mul_avx2(float *g, const float *u, int n) {
-    if (sx_cpu()->avx512f) { silu_mul_avx512(g, u, n); return; }
-    const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-0.0f); int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256 x = _mm256_loadu_ps(g + i);
-        const __m256 e = expf8(_mm256_xor_ps(x, neg));
-        _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(x, _mm256_add_ps(one, e)), _mm256_loadu_ps(u + i)));
-    }
-    for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    if (avx512()) silu_mul_avx512(g, u, n);
+    else silu_mul_loop(g, u, n, expf8);
 }
 
 /* Eight cache elements d .. d + 7 of one KV head as floats: float16 (F16C) or Q8_0 (the block's fp16 scale times the
@@ -406,9 +405,6 @@ SX_INLINE void vgroup_q8_x8(int hd, float *o, const char *const *vr, size_t vo, 
 /* ---- Q8_0 cache with AVX-512: sixteen elements per vector; the block scale multiplies the converted quants (K) or
  * the position's weight (V), once per block. Scores: each position's 16-lane chain over its head, the two halves
  * added, then hsum8 (hsum8x8 for a group: the same sums). Needs hd % 32 == 0. ---- */
-#define SX_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl")))
-#define SX_AVX512_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c,avx512f,avx512bw,avx512vl")))
-
 SX_AVX512_INLINE __m512 q8_load16(const char *blk, int j) { /* quants j .. j + 15 of a block, as floats */
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 2 + j))));
 }
@@ -465,7 +461,7 @@ static void attn_avx2(int hd, int nh, int group, int nt, int n_pos0, const float
     if (kv_type == SX_F16 && hd % 8 == 0 && hd <= 256)
         attn_groups(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride,
                     kgroup_f16_x8, kone_f16_x8, vgroup_f16_x8);
-    else if (kv_type == SX_Q8_0 && hd % QK8_0 == 0 && hd <= 256 && sx_cpu()->avx512bw && sx_cpu()->avx512vl)
+    else if (kv_type == SX_Q8_0 && hd % QK8_0 == 0 && hd <= 256 && avx512())
         attn_q8_x16(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride);
     else if (kv_type == SX_Q8_0 && hd % QK8_0 == 0 && hd <= 256)
         attn_groups(hd, nh, group, nt, n_pos0, q, q_stride, k, v, lay, blocks, bs, scale, sc, sc_stride, out, out_stride,

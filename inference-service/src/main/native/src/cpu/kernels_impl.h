@@ -219,11 +219,6 @@ SX_INLINE void dequant_q8_0_head(int hd, const void *k, float *kf) {
 SX_INLINE float dotk_q8_0(int hd, const float *q, const void *k) { float kf[hd]; dequant_q8_0_head(hd, k, kf); return dot_f32_body(hd, q, kf); }
 SX_INLINE void axpyv_q8_0(int hd, float a, const void *v, float *out) { float vf[hd]; dequant_q8_0_head(hd, v, vf); for (int d = 0; d < hd; d++) out[d] += a * vf[d]; }
 
-/* Bytes of one KV head of hd elements in a cache of kv_type (SX_F32, SX_F16 or SX_Q8_0). */
-SX_INLINE size_t kv_head_bytes(int kv_type, int hd) {
-    return kv_type == SX_Q8_0 ? (size_t)(hd / QK8_0) * sizeof(block_q8_0) : (size_t)hd * (kv_type == SX_F16 ? 2 : 4);
-}
-
 SX_INLINE void axpy_f32_body(int n, float a, const float *x, float *y) { for (int i = 0; i < n; i++) y[i] += a * x[i]; }
 
 const sx_kernels *sx_kernels_scalar(void);
