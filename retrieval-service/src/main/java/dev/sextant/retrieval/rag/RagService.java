@@ -15,6 +15,7 @@ import dev.sextant.retrieval.search.SearchMode;
 import dev.sextant.retrieval.search.SearchService;
 import dev.sextant.retrieval.store.CollectionInfo;
 import dev.sextant.retrieval.store.filter.Filter;
+import dev.sextant.support.ContextBudget;
 import dev.sextant.support.SextantException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -92,7 +93,7 @@ public class RagService {
                 budget -> chat.stream(request.model(), messages, format, budget, onToken)));
     }
 
-    private RagAnswer verify(RagRequest request, Retrieval retrieval, AnswerBudget.Generated generated) {
+    private RagAnswer verify(RagRequest request, Retrieval retrieval, ContextBudget.Attempt<ChatCompletionClient.Reply> generated) {
         JsonNode reply;
         try {
             reply = JSON.readTree(generated.reply().content());
@@ -123,7 +124,7 @@ public class RagService {
     }
 
     /** The budget ran out inside the JSON: the client's to change, a larger budget or fewer passages. */
-    private static SextantException truncated(AnswerBudget.Generated generated) {
+    private static SextantException truncated(ContextBudget.Attempt<ChatCompletionClient.Reply> generated) {
         if (generated.cut()) {
             return new SextantException(RetrievalErrors.ANSWER_TRUNCATED, "top_k", "The model used all " + generated.maxTokens()
                     + " tokens the context leaves after the passages before its answer was complete; lower top_k.");

@@ -10,6 +10,7 @@ import dev.sextant.structuredoutput.grammar.GrammarRequest;
 import dev.sextant.structuredoutput.grammar.GrammarService;
 import dev.sextant.structuredoutput.grammar.OutputValidator;
 import dev.sextant.support.ErrorCode;
+import dev.sextant.support.ContextBudget;
 import dev.sextant.support.SextantException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -54,8 +55,8 @@ public class ExtractService {
     public ExtractResponse extract(ExtractRequest request) {
         check(request);
         compile(request);
-        Generated generated = generate(request);
-        InferenceClient.Completion answer = generated.completion();
+        ContextBudget.Attempt<InferenceClient.Completion> generated = generate(request);
+        InferenceClient.Completion answer = generated.reply();
         if ("length".equals(answer.finishReason())) {
             if (generated.cut()) {
                 throw new SextantException(TRUNCATED, "text", "the model used all " + generated.maxTokens() + " tokens the"
@@ -106,47 +107,14 @@ public class ExtractService {
     }
 
     /** The answer, the budget it was generated under, and whether that was the default cut to what the context left. */
-    private record Generated(InferenceClient.Completion completion, int maxTokens, boolean cut) {
-    }
-
-    private Generated generate(ExtractRequest request) {
-        int budget = maxTokens(request);
-        SextantException refused;
-        try {
-            return new Generated(inference.chat(chatRequest(request, budget)), budget, false);
-        } catch (SextantException e) {
-            refused = contextExceeded(e);
-        }
-        Integer room = room(refused);
-        if (request.maxTokens() != null || room == null || room < 1 || room >= budget) {
-            throw refusal(request, refused);
-        }
-        try {
-            return new Generated(inference.chat(chatRequest(request, room)), room, true);
-        } catch (SextantException e) {
-            throw refusal(request, contextExceeded(e)); // another replica with a smaller context, say
-        }
-    }
-
-    /** {@code e} when it is inference-service's context refusal; rethrows anything else. */
-    private static SextantException contextExceeded(SextantException e) {
-        if (!e.errorCode().equals(InferenceClient.CONTEXT_LENGTH_EXCEEDED)) {
-            throw e;
-        }
-        return e;
-    }
-
-    /** What the context leaves after the prompt; null when inference-service did not say (an older version). */
-    private static Integer room(SextantException e) {
-        if (e.properties().get("contextLength") instanceof Integer context && e.properties().get("promptTokens") instanceof Integer prompt) {
-            return context - prompt;
-        }
-        return null;
+    private ContextBudget.Attempt<InferenceClient.Completion> generate(ExtractRequest request) {
+        return ContextBudget.generate(request.maxTokens(), properties.maxTokens(), InferenceClient.CONTEXT_LENGTH_EXCEEDED,
+                budget -> inference.chat(chatRequest(request, budget)), e -> refusal(request, e));
     }
 
     /** inference-service's refusal in the extract request's terms: which field to change, and to what. */
     private static SextantException refusal(ExtractRequest request, SextantException e) {
-        Integer room = room(e);
+        Integer room = ContextBudget.room(e);
         if (room == null) {
             return e; // only inference-service's message, passed on with its parameter mapped to ours
         }
@@ -184,9 +152,5 @@ public class ExtractService {
             body.put("seed", request.seed());
         }
         return body;
-    }
-
-    private int maxTokens(ExtractRequest request) {
-        return request.maxTokens() != null ? request.maxTokens() : properties.maxTokens();
     }
 }
