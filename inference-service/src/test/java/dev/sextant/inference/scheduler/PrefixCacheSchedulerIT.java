@@ -10,38 +10,18 @@ import java.util.Random;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import dev.sextant.inference.engine.Model;
 import dev.sextant.inference.engine.Session;
 import dev.sextant.inference.engine.SessionOptions;
-import dev.sextant.inference.gguf.SharedData;
 import dev.sextant.inference.sampling.SamplingParams;
-import dev.sextant.inference.tokenizer.Tokenizer;
-import dev.sextant.inference.tokenizer.Tokenizers;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /** Prefix caching through the scheduler (stories260K, blocks of 16): same tokens as a cold cache, hits counted. */
-class PrefixCacheSchedulerIT {
-
-    static Model model;
-    static Tokenizer tokenizer;
-
-    @BeforeAll
-    static void load() throws Exception {
-        model = Model.load(SharedData.file("models/stories260K.gguf"));
-        tokenizer = Tokenizers.fromGguf(SharedData.file("models/stories260K.gguf"));
-    }
-
-    @AfterAll
-    static void free() {
-        model.close();
-    }
+class PrefixCacheSchedulerIT extends StoriesEngine {
 
     private static Session session(int contextTokens) {
         return model.newSession(SessionOptions.defaults().withThreads(1).withMaxSequences(4).withContextTokens(contextTokens)

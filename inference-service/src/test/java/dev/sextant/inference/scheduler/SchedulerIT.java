@@ -9,35 +9,15 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import dev.sextant.inference.engine.Model;
 import dev.sextant.inference.engine.Session;
 import dev.sextant.inference.engine.SessionOptions;
-import dev.sextant.inference.gguf.SharedData;
 import dev.sextant.inference.sampling.SamplingParams;
-import dev.sextant.inference.tokenizer.Tokenizer;
-import dev.sextant.inference.tokenizer.Tokenizers;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /** The scheduler on the real engine (stories260K): admission, queue limit, preemption, cancellation. */
-class SchedulerIT {
-
-    static Model model;
-    static Tokenizer tokenizer;
-
-    @BeforeAll
-    static void load() throws Exception {
-        model = Model.load(SharedData.file("models/stories260K.gguf"));
-        tokenizer = Tokenizers.fromGguf(SharedData.file("models/stories260K.gguf"));
-    }
-
-    @AfterAll
-    static void free() {
-        model.close();
-    }
+class SchedulerIT extends StoriesEngine {
 
     private static GenerationRequest greedy(int maxTokens) {
         return new GenerationRequest(new int[] {1}, SamplingParams.greedy(), maxTokens, List.of(), true, Duration.ofMinutes(1));

@@ -8,17 +8,11 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import dev.sextant.inference.engine.Model;
 import dev.sextant.inference.engine.Session;
 import dev.sextant.inference.engine.SessionOptions;
-import dev.sextant.inference.gguf.SharedData;
 import dev.sextant.inference.sampling.SamplingParams;
-import dev.sextant.inference.tokenizer.Tokenizer;
-import dev.sextant.inference.tokenizer.Tokenizers;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
@@ -26,21 +20,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * on the scheduler thread, so one log of all streams' tokens records the order of steps exactly; a stream "Z" whose
  * sink holds its first token until the other requests are queued makes the arrivals deterministic.
  */
-class SchedulerPolicyIT {
-
-    static Model model;
-    static Tokenizer tokenizer;
-
-    @BeforeAll
-    static void load() throws Exception {
-        model = Model.load(SharedData.file("models/stories260K.gguf"));
-        tokenizer = Tokenizers.fromGguf(SharedData.file("models/stories260K.gguf"));
-    }
-
-    @AfterAll
-    static void free() {
-        model.close();
-    }
+class SchedulerPolicyIT extends StoriesEngine {
 
     /** Tokens of all streams in the order their events came out, as "name:index". */
     private static final class Log {
