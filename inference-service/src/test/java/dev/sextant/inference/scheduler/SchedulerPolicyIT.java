@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -81,27 +83,34 @@ class SchedulerPolicyIT extends StoriesEngine {
     }
 
     /**
-     * Z decodes; A, B, C, D (60-token prompts, 64 tokens per step) arrive together. Returns the log: Z's first token
-     * came before they were submitted, so Z keeps decoding beside their prefill chunks either way.
+     * Z decodes (its first token held until the others are queued, so the arrival order is deterministic); then the
+     * {@code arrivals} (in their order) come together. Returns the log once they are done; Z is cancelled.
      */
-    private static Log burst(SchedulerConfig config) throws Exception {
-        try (Session session = model.newSession(SessionOptions.defaults().withThreads(1).withMaxSequences(5));
-                Scheduler scheduler = new Scheduler("burst", session, tokenizer, config,
-                        new SchedulerMetrics(new SimpleMeterRegistry(), "burst"))) {
-            Log log = new Log(4);
+    private static Log whileZDecodes(SchedulerConfig config, Map<String, GenerationRequest> arrivals) throws Exception {
+        try (Session session = model.newSession(SessionOptions.defaults().withThreads(1).withMaxSequences(arrivals.size() + 1));
+                Scheduler scheduler = new Scheduler("policy", session, tokenizer, config,
+                        new SchedulerMetrics(new SimpleMeterRegistry(), "policy"))) {
+            Log log = new Log(arrivals.size());
             CountDownLatch zFirst = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             GenerationHandle z = submit(scheduler, "Z", request(new int[] {1}, 10_000), log, zFirst, release);
             assertThat(zFirst.await(30, TimeUnit.SECONDS)).isTrue();
-            String[] names = {"A", "B", "C", "D"};
-            for (int i = 0; i < names.length; i++) {
-                submit(scheduler, names[i], request(prompt(60, i), 3), log, null, null);
-            }
+            arrivals.forEach((name, request) -> submit(scheduler, name, request, log, null, null));
             release.countDown();
             assertThat(log.done.await(60, TimeUnit.SECONDS)).isTrue();
             z.cancel();
             return log;
         }
+    }
+
+    /** Z decodes; A, B, C, D (60-token prompts, 64 tokens per step) arrive together: Z keeps decoding beside them either way. */
+    private static Log burst(SchedulerConfig config) throws Exception {
+        Map<String, GenerationRequest> arrivals = new LinkedHashMap<>();
+        String[] names = {"A", "B", "C", "D"};
+        for (int i = 0; i < names.length; i++) {
+            arrivals.put(names[i], request(prompt(60, i), 3));
+        }
+        return whileZDecodes(config, arrivals);
     }
 
     @Test
@@ -125,20 +134,8 @@ class SchedulerPolicyIT extends StoriesEngine {
 
     /** Z decodes; a 100-token prompt arrives. Returns how many tokens Z gave before the newcomer's first token. */
     private static long zTokensDuringPrefill(SchedulerConfig config) throws Exception {
-        try (Session session = model.newSession(SessionOptions.defaults().withThreads(1).withMaxSequences(2));
-                Scheduler scheduler = new Scheduler("mixed", session, tokenizer, config,
-                        new SchedulerMetrics(new SimpleMeterRegistry(), "mixed"))) {
-            Log log = new Log(1);
-            CountDownLatch zFirst = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            GenerationHandle z = submit(scheduler, "Z", request(new int[] {1}, 10_000), log, zFirst, release);
-            assertThat(zFirst.await(30, TimeUnit.SECONDS)).isTrue();
-            submit(scheduler, "A", request(prompt(100, 5), 2), log, null, null);
-            release.countDown();
-            assertThat(log.done.await(60, TimeUnit.SECONDS)).isTrue();
-            z.cancel();
-            return log.count("Z", log.indexOf("Z:0") + 1, log.indexOf("A:0"));
-        }
+        Log log = whileZDecodes(config, Map.of("A", request(prompt(100, 5), 2)));
+        return log.count("Z", log.indexOf("Z:0") + 1, log.indexOf("A:0"));
     }
 
     @Test
