@@ -19,8 +19,8 @@ typedef struct cpu_ctx {
     sx_pool *pool;
     int n_threads;
     int n_cells;       /* KV cells per layer = n_blocks * block size */
-    void *k_cache;     /* (layer, block, run of lay.g positions, KV head, position in run, head_dim) of params.kv_type (F16, F32 or
-                          Q8_0 blocks): see sx_kv_layout */
+    void *k_cache;     /* (layer, block, KV head, position in block, head_dim) of params.kv_type (F16, F32 or Q8_0 blocks):
+                          see sx_kv_layout */
     void *v_cache;
     void *k_alloc, *v_alloc; /* the allocations the caches lie in (huge_align) */
     int kv_type;
@@ -470,8 +470,7 @@ static sx_status cpu_context_init(sx_context *ctx) {
     }
     c->cell_bytes = c->kv_type == SX_Q8_0 ? kv_dim / QK8_0 * sizeof(block_q8_0) : kv_dim * (c->kv_type == SX_F16 ? 2 : 4);
     const size_t head_bytes = c->cell_bytes / hp->n_head_kv, bsz = (size_t)ctx->params.kv_block_size;
-    const int g = bsz % 8 == 0 ? 8 : 1; /* runs of the attention kernels' eight positions where the block size allows */
-    c->lay = (sx_kv_layout){ .block = bsz * c->cell_bytes, .run = (size_t)g * c->cell_bytes, .head = (size_t)g * head_bytes, .pos = head_bytes, .g = g };
+    c->lay = (sx_kv_layout){ .block = bsz * c->cell_bytes, .head = bsz * head_bytes, .pos = head_bytes };
     const size_t kv_bytes = (size_t)hp->n_layer * c->n_cells * c->cell_bytes;
     c->k_cache = huge_align(c->k_alloc = calloc(1, kv_bytes + HUGE_BYTES), kv_bytes);
     c->v_cache = huge_align(c->v_alloc = calloc(1, kv_bytes + HUGE_BYTES), kv_bytes);

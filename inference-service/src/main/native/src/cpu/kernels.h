@@ -14,18 +14,17 @@ typedef void (*sx_quant_fn)(const float *x, void *y, int n);
 typedef void (*sx_gemm_fn)(int k, const void *w, size_t w_stride, int nr, const void *x, size_t x_stride, int nc,
                            float *y, size_t ldy, sx_dot_fn dot);
 
-/* Where a paged KV cache keeps its rows. A block of bs positions is split into runs of g positions (g divides bs);
- * a run holds its positions head by head: [run][KV head][position in run][head_dim]. Bytes: block from block, run
- * from run, head from head within a run, pos from position within a run. With g = 8 the attention kernels, which
- * take eight positions at a time head by head, read the cache strictly in address order (one sequential stream
- * the hardware prefetchers follow), where whole cells in position order ([position][KV head][head_dim], g = 1) made
- * them walk eight rows a cell apart for each head. */
-typedef struct { size_t block, run, head, pos; int g; } sx_kv_layout;
+/* Where a paged KV cache keeps its rows: block by block, and within a block KV head by KV head, the block's
+ * positions in order: [block][KV head][position in block][head_dim]. Bytes: block from block, head from KV head
+ * within a block, pos from position within a block. A task that takes some of a sequence's KV heads reads one
+ * contiguous range of each block, in address order (one sequential stream the hardware prefetchers follow); with
+ * positions outer and heads inner (runs of eight positions head by head, the layout before this one) a task of
+ * half the heads read every other kilobyte and took twice as long per position and head. */
+typedef struct { size_t block, head, pos; } sx_kv_layout;
 
 /* Offset of KV head 0's row of cache cell `cell` (block cell / bs, position cell % bs within it). */
 static inline size_t sx_kv_cell(const sx_kv_layout *lay, int bs, int cell) {
-    const int o = cell % bs;
-    return (size_t)(cell / bs) * lay->block + (size_t)(o / lay->g) * lay->run + (size_t)(o % lay->g) * lay->pos;
+    return (size_t)(cell / bs) * lay->block + (size_t)(cell % bs) * lay->pos;
 }
 
 /* Address of position p's row of KV head 0 in a paged cache (blocks: the sequence's block table, bs: its block size). */
