@@ -1,5 +1,7 @@
 package dev.sextant.inference.scheduler.bench;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,10 +46,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * prefilled first decode beside the others' prefill chunks), and rounds per stream count (default 3). See
  * {@link SchedulerConfig}.
  *
- * <p>Each stream count runs {@code rounds} times in a row after a warm-up (two rounds of 16 streams with prompts of
- * their own, ~4,000 generated tokens, so that the JIT has compiled the per-token path before the first figure: with a
- * short warm-up its compiler threads took a core for a run of steps inside the measured rounds): throughput is all rounds' tokens over all rounds' wall time and
- * the percentiles are over all rounds' samples pooled (one round of one stream has 127 inter-token gaps, whose "p99"
+ * <p>After a warm-up that runs until the JIT compiler is done with the per-step code (see {@link #warmUp}), the stream
+ * counts take turns: round 1 of each, then round 2 of each, and so on, so that a slower phase of a shared machine
+ * falls on all of them rather than on one. Throughput is a stream count's tokens over its rounds' wall time and the
+ * percentiles are over its rounds' samples pooled (one round of one stream has 127 inter-token gaps, whose "p99"
  * is its second-largest gap). {@code -Dbench.tail=true} prints the 60 largest gaps of each stream count (a burst's
  * prefill shows as a ladder of one-prefill-step rungs, a slow step as a run of equal gaps); {@code -Dbench.kv=q8_0} runs
  * with a Q8_0 KV cache instead of the default F16 one; {@code -Dbench.block=n} sets the KV block size (default 64, the
@@ -93,11 +95,23 @@ public final class ServingBenchmark {
                 Scheduler scheduler = new Scheduler("bench", session, tokenizer, new SchedulerConfig(maxStreams, stepTokens, 1024)
                         .withMixedPrefillTokens(mixedPrefill).withPrefillBurstsFirst(burstsFirst),
                         new SchedulerMetrics(new SimpleMeterRegistry(), "bench"))) {
-            // warm-up, with prompts of its own (the same prompts later would be prefix-cache hits)
-            run(scheduler, model.info().vocabularySize(), Math.min(16, maxStreams), promptTokens, outputTokens, 2, 1_000_000);
+            int vocabSize = model.info().vocabularySize();
+            warmUp(scheduler, vocabSize, Math.min(16, maxStreams), promptTokens, outputTokens);
+            // the stream counts take turns, round by round, so that each sees the same phases of a shared machine
+            Samples[] samples = new Samples[streams.length];
+            for (int i = 0; i < streams.length; i++) {
+                samples[i] = new Samples();
+            }
+            for (int round = 0; round < rounds; round++) {
+                for (int i = 0; i < streams.length; i++) {
+                    samples[i].wall += round(scheduler, vocabSize, streams[i], promptTokens, outputTokens,
+                            new SplittableRandom(31L * streams[i] + round), samples[i].ttft, samples[i].itl);
+                }
+            }
             System.out.println("streams  tok/s(aggregate)  TTFT p50 ms  TTFT p99 ms  ITL p50 ms  ITL p99 ms  ITL max ms  wall s (all rounds)");
-            for (int n : streams) {
-                Result r = run(scheduler, model.info().vocabularySize(), n, promptTokens, outputTokens, rounds, 0);
+            for (int i = 0; i < streams.length; i++) {
+                int n = streams[i];
+                Result r = samples[i].result(rounds * n * (double) outputTokens);
                 System.out.printf("%7d  %16.1f  %11.1f  %11.1f  %10.2f  %10.2f  %10.1f  %6.1f%n", n, r.tokensPerSecond,
                         r.ttftP50, r.ttftP99, r.itlP50, r.itlP99, r.itlMax, r.wallSeconds);
                 if (n == 1) {
@@ -113,28 +127,57 @@ public final class ServingBenchmark {
         System.exit(0);
     }
 
+    /**
+     * Rounds of {@code streams} and of one stream, with prompts of their own (the measured prompts would otherwise be
+     * prefix-cache hits), until the JIT compiler is done with the per-step code: two cycles in a row that add less than
+     * 10 ms of compilation each (one quiet cycle was not enough: the big compilations come once counters cross their
+     * thresholds), after at least three and at most 20 cycles. The scheduler's step loop is compiled by C2 only after
+     * thousands of steps (on-stack replacement at four of its loops, then the whole method, ~12 s into a run here); each
+     * compilation takes one of the two cores from the engine for a run of steps, which with a fixed two-round warm-up
+     * showed in the 16-stream ITL p99.
+     */
+    private static void warmUp(Scheduler scheduler, int vocab, int streams, int promptTokens, int outputTokens) throws InterruptedException {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        long start = System.nanoTime();
+        long before = jit.getTotalCompilationTime();
+        int cycle = 0;
+        int quiet = 0;
+        long added;
+        do {
+            for (int n : new int[] {streams, 1}) {
+                round(scheduler, vocab, n, promptTokens, outputTokens, new SplittableRandom(1_000_000L + 97L * cycle + n), new ArrayList<>(),
+                        new ArrayList<>());
+            }
+            long now = jit.getTotalCompilationTime();
+            added = now - before;
+            before = now;
+            quiet = added < 10 ? quiet + 1 : 0;
+            cycle++;
+        } while (cycle < 20 && (cycle < 3 || quiet < 2));
+        System.out.printf("warm-up: %d cycles of %d streams and 1 stream, %.1f s, %d ms of JIT compilation in all, %d ms in the last cycle%n%n",
+                cycle, streams, (System.nanoTime() - start) / 1e9, jit.getTotalCompilationTime(), added);
+    }
+
     private record Result(double tokensPerSecond, double ttftP50, double ttftP99, double itlP50, double itlP99, double itlMax,
             double wallSeconds) {
     }
 
-    private static Result run(Scheduler scheduler, int vocab, int streams, int promptTokens, int outputTokens, int rounds, long seedBase)
-            throws InterruptedException {
-        List<Double> ttft = new ArrayList<>();
-        List<Double> itl = new ArrayList<>();
-        double wall = 0;
-        for (int round = 0; round < rounds; round++) {
-            wall += round(scheduler, vocab, streams, promptTokens, outputTokens, new SplittableRandom(31L * streams + round + seedBase), ttft,
-                    itl);
+    /** One stream count's samples over all its rounds: TTFTs and inter-token gaps (ms), wall seconds. */
+    private static final class Samples {
+        final List<Double> ttft = new ArrayList<>();
+        final List<Double> itl = new ArrayList<>();
+        double wall;
+
+        Result result(double tokens) {
+            double[] t = ttft.stream().mapToDouble(Double::doubleValue).toArray();
+            double[] g = itl.stream().mapToDouble(Double::doubleValue).toArray();
+            if (Boolean.getBoolean("bench.tail")) {
+                double[] sorted = g.clone();
+                Arrays.sort(sorted);
+                System.out.println("largest gaps: " + Arrays.toString(Arrays.copyOfRange(sorted, Math.max(0, sorted.length - 60), sorted.length)));
+            }
+            return new Result(tokens / wall, pct(t, 50), pct(t, 99), pct(g, 50), pct(g, 99), pct(g, 100), wall);
         }
-        double[] t = ttft.stream().mapToDouble(Double::doubleValue).toArray();
-        double[] g = itl.stream().mapToDouble(Double::doubleValue).toArray();
-        if (Boolean.getBoolean("bench.tail")) {
-            double[] sorted = g.clone();
-            Arrays.sort(sorted);
-            System.out.println("largest gaps: " + Arrays.toString(Arrays.copyOfRange(sorted, Math.max(0, sorted.length - 60), sorted.length)));
-        }
-        return new Result(rounds * streams * (double) outputTokens / wall, pct(t, 50), pct(t, 99), pct(g, 50), pct(g, 99),
-                pct(g, 100), wall);
     }
 
     /** One wave of {@code streams} requests submitted at once; adds its TTFTs and inter-token gaps (ms), returns its wall seconds. */
