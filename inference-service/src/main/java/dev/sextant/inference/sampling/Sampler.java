@@ -7,7 +7,10 @@ import java.util.SplittableRandom;
 /**
  * Chooses one sequence's next tokens. Deterministic given the seed and the logits: since the engine's logits do
  * not depend on what else is in the batch, the same request with the same seed yields the same tokens under any
- * load. Not thread-safe; one per sequence. Buffers are sized once, so sampling allocates nothing per token.
+ * load. Not thread-safe; one per sequence. The vocabulary-sized work buffers belong to the sampling thread (a
+ * scheduler samples its sequences one after another on its own thread), not to each sampler: they are allocated
+ * once per thread and grown for a larger vocabulary, so neither a new request (640 KB at a 32K vocabulary, per
+ * sampler, when each had its own) nor a token allocates them.
  */
 public final class Sampler {
 
@@ -15,23 +18,36 @@ public final class Sampler {
     public record Choice(int token, float logprob, int[] topTokens, float[] topLogprobs) {
     }
 
+    /** Work buffers of one sampling thread, valid for the duration of one {@link #sample} call. */
+    private static final class Scratch {
+        final float[] work;
+        final int[] order;
+        final long[] keys;
+        final float[] probabilities;
+
+        Scratch(int vocab) {
+            work = new float[vocab];
+            order = new int[vocab];
+            keys = new long[vocab];
+            probabilities = new float[vocab];
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>();
+
     private final SamplingParams params;
     private final SplittableRandom random;
     private final int vocab;
-    private final float[] work;
-    private final int[] order;
-    private final long[] keys;
-    private final float[] probabilities;
     private final int[] counts;
+    private float[] work;
+    private int[] order;
+    private long[] keys;
+    private float[] probabilities;
 
     public Sampler(SamplingParams params, int vocab) {
         this.params = params;
         this.vocab = vocab;
         this.random = new SplittableRandom(params.seed() != null ? params.seed() : System.nanoTime());
-        this.work = new float[vocab];
-        this.order = new int[vocab];
-        this.keys = new long[vocab];
-        this.probabilities = new float[vocab];
         this.counts = params.hasPenalties() ? new int[vocab] : null;
     }
 
@@ -57,6 +73,26 @@ public final class Sampler {
 
     /** Samples from a logits row; {@code mask} (bit t of mask[t/64]) restricts the candidates when non-null. */
     public Choice sample(FloatBuffer logits, long[] mask) {
+        Scratch scratch = SCRATCH.get();
+        if (scratch == null || scratch.work.length < vocab) {
+            scratch = new Scratch(vocab);
+            SCRATCH.set(scratch);
+        }
+        work = scratch.work;
+        order = scratch.order;
+        keys = scratch.keys;
+        probabilities = scratch.probabilities;
+        try {
+            return sampleInto(logits, mask);
+        } finally {
+            work = null;
+            order = null;
+            keys = null;
+            probabilities = null;
+        }
+    }
+
+    private Choice sampleInto(FloatBuffer logits, long[] mask) {
         logits.get(0, work, 0, vocab);
         applyPenalties();
         if (mask != null) {
@@ -68,7 +104,7 @@ public final class Sampler {
         }
         int token;
         if (params.isGreedy()) {
-            token = argmax(work);
+            token = argmax(work, vocab);
         } else {
             token = sampleStochastic();
         }
@@ -99,10 +135,11 @@ public final class Sampler {
         }
     }
 
-    static int argmax(float[] v) {
+    /** The first index of the largest of v[0..n). */
+    static int argmax(float[] v, int n) {
         int best = 0;
         float bestValue = v[0];
-        for (int i = 1; i < v.length; i++) {
+        for (int i = 1; i < n; i++) {
             if (v[i] > bestValue) {
                 bestValue = v[i];
                 best = i;
@@ -123,7 +160,7 @@ public final class Sampler {
             }
         }
         if (n == 0) {
-            return argmax(work);
+            return argmax(work, vocab);
         }
         int k = params.topK() > 0 ? Math.min(params.topK(), n) : n;
         partialSort(n, k);

@@ -22,6 +22,22 @@ class SamplerTests {
     }
 
     @Test
+    void aSmallerVocabularyAfterALargerOneOnTheSameThreadSeesOnlyItsOwnLogits() {
+        // the work buffers are the thread's and sized for the largest vocabulary so far: what lies past a sampler's
+        // vocabulary is another sampler's old logits, which neither greedy nor stochastic sampling may read
+        float[] large = new float[64];
+        large[40] = 100f;
+        assertThat(new Sampler(SamplingParams.greedy(), 64).sample(logits(large), null).token()).isEqualTo(40);
+        assertThat(new Sampler(SamplingParams.greedy(), 4).sample(logits(1f, 3f, 2f, 0f), null).token()).isEqualTo(1);
+        Sampler stochastic = new Sampler(SamplingParams.greedy().withTemperature(1f).withSeed(3L), 4);
+        for (int i = 0; i < 50; i++) {
+            assertThat(stochastic.sample(logits(0f, 0f, 0f, 0f), null).token()).isBetween(0, 3);
+        }
+        Sampler.Choice withLogprobs = new Sampler(SamplingParams.greedy().withLogprobs(true, 2), 4).sample(logits(1f, 3f, 2f, 0f), null);
+        assertThat(withLogprobs.topTokens()).containsExactly(1, 2);
+    }
+
+    @Test
     void theSameSeedGivesTheSameTokens() {
         SamplingParams p = SamplingParams.greedy().withTemperature(1f).withSeed(7L);
         Sampler a = new Sampler(p, 5);
