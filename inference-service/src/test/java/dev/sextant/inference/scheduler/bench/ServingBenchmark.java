@@ -90,7 +90,7 @@ public final class ServingBenchmark {
         double baseItl = 0;
         try (Model model = Model.load(modelPath);
                 Session session = model.newSession(SessionOptions.defaults().withThreads(threads).withMaxSequences(maxStreams)
-                        .withContextTokens(maxStreams * (promptTokens + outputTokens + 16)).withMaxBatch(512)
+                        .withContextTokens(maxStreams * (promptTokens + outputTokens + 16)).withMaxBatch(Math.max(512, stepTokens))
                         .withMaxOutputs(maxStreams).withKvCacheType(kv).withKvBlockSize(Integer.getInteger("bench.block", 64)));
                 Scheduler scheduler = new Scheduler("bench", session, tokenizer, new SchedulerConfig(maxStreams, stepTokens, 1024)
                         .withMixedPrefillTokens(mixedPrefill).withPrefillBurstsFirst(burstsFirst),
