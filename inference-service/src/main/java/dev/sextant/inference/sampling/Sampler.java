@@ -39,10 +39,6 @@ public final class Sampler {
     private final SplittableRandom random;
     private final int vocab;
     private final int[] counts;
-    private float[] work;
-    private int[] order;
-    private long[] keys;
-    private float[] probabilities;
 
     public Sampler(SamplingParams params, int vocab) {
         this.params = params;
@@ -78,23 +74,9 @@ public final class Sampler {
             scratch = new Scratch(vocab);
             SCRATCH.set(scratch);
         }
-        work = scratch.work;
-        order = scratch.order;
-        keys = scratch.keys;
-        probabilities = scratch.probabilities;
-        try {
-            return sampleInto(logits, mask);
-        } finally {
-            work = null;
-            order = null;
-            keys = null;
-            probabilities = null;
-        }
-    }
-
-    private Choice sampleInto(FloatBuffer logits, long[] mask) {
+        float[] work = scratch.work;
         logits.get(0, work, 0, vocab);
-        applyPenalties();
+        applyPenalties(work);
         if (mask != null) {
             for (int t = 0; t < vocab; t++) {
                 if ((mask[t >>> 6] & (1L << t)) == 0) {
@@ -106,15 +88,15 @@ public final class Sampler {
         if (params.isGreedy()) {
             token = argmax(work, vocab);
         } else {
-            token = sampleStochastic();
+            token = sampleStochastic(scratch);
         }
         if (!params.logprobs()) {
             return new Choice(token, Float.NaN, null, null);
         }
-        return withLogprobs(token);
+        return withLogprobs(token, scratch);
     }
 
-    private void applyPenalties() {
+    private void applyPenalties(float[] work) {
         if (counts == null) {
             return;
         }
@@ -149,7 +131,9 @@ public final class Sampler {
     }
 
     /** Temperature, then top-k, top-p and min-p over the candidates sorted by logit (ties by id). */
-    private int sampleStochastic() {
+    private int sampleStochastic(Scratch scratch) {
+        float[] work = scratch.work;
+        int[] order = scratch.order;
         float invT = 1f / params.temperature();
         int n = 0;
         float max = Float.NEGATIVE_INFINITY;
@@ -163,10 +147,10 @@ public final class Sampler {
             return argmax(work, vocab);
         }
         int k = params.topK() > 0 ? Math.min(params.topK(), n) : n;
-        partialSort(n, k);
+        partialSort(scratch, n, k);
         // probabilities (unnormalised) of the k best, in order
         double sum = 0;
-        float[] p = probabilities;
+        float[] p = scratch.probabilities;
         for (int i = 0; i < k; i++) {
             p[i] = (float) Math.exp((work[order[i]] - max) * invT);
             sum += p[i];
@@ -206,7 +190,10 @@ public final class Sampler {
     }
 
     /** Orders order[0..n) so that its first k entries are the k highest logits, descending, ties by id. */
-    private void partialSort(int n, int k) {
+    private static void partialSort(Scratch scratch, int n, int k) {
+        float[] work = scratch.work;
+        int[] order = scratch.order;
+        long[] keys = scratch.keys;
         if (k > 32) {
             for (int i = 0; i < n; i++) {
                 int t = order[i];
@@ -235,7 +222,9 @@ public final class Sampler {
         }
     }
 
-    private Choice withLogprobs(int token) {
+    private Choice withLogprobs(int token, Scratch scratch) {
+        float[] work = scratch.work;
+        int[] order = scratch.order;
         float max = Float.NEGATIVE_INFINITY;
         for (int t = 0; t < vocab; t++) {
             max = Math.max(max, work[t]);
@@ -255,7 +244,7 @@ public final class Sampler {
             for (int t = 0; t < vocab; t++) {
                 order[n++] = t;
             }
-            partialSort(n, Math.min(top, n));
+            partialSort(scratch, n, Math.min(top, n));
             for (int i = 0; i < top; i++) {
                 topTokens[i] = order[i];
                 topLp[i] = work[order[i]] - logZ;
