@@ -104,8 +104,7 @@ public final class ServingBenchmark {
             }
             for (int round = 0; round < rounds; round++) {
                 for (int i = 0; i < streams.length; i++) {
-                    samples[i].wall += round(scheduler, vocabSize, streams[i], promptTokens, outputTokens,
-                            new SplittableRandom(31L * streams[i] + round), samples[i].ttft, samples[i].itl);
+                    round(scheduler, vocabSize, streams[i], promptTokens, outputTokens, new SplittableRandom(31L * streams[i] + round), samples[i]);
                 }
             }
             System.out.println("streams  tok/s(aggregate)  TTFT p50 ms  TTFT p99 ms  ITL p50 ms  ITL p99 ms  ITL max ms  wall s (all rounds)");
@@ -145,8 +144,7 @@ public final class ServingBenchmark {
         long added;
         do {
             for (int n : new int[] {streams, 1}) {
-                round(scheduler, vocab, n, promptTokens, outputTokens, new SplittableRandom(1_000_000L + 97L * cycle + n), new ArrayList<>(),
-                        new ArrayList<>());
+                round(scheduler, vocab, n, promptTokens, outputTokens, new SplittableRandom(1_000_000L + 97L * cycle + n), new Samples());
             }
             long now = jit.getTotalCompilationTime();
             added = now - before;
@@ -169,20 +167,18 @@ public final class ServingBenchmark {
         double wall;
 
         Result result(double tokens) {
-            double[] t = ttft.stream().mapToDouble(Double::doubleValue).toArray();
-            double[] g = itl.stream().mapToDouble(Double::doubleValue).toArray();
+            double[] t = ttft.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            double[] g = itl.stream().mapToDouble(Double::doubleValue).sorted().toArray();
             if (Boolean.getBoolean("bench.tail")) {
-                double[] sorted = g.clone();
-                Arrays.sort(sorted);
-                System.out.println("largest gaps: " + Arrays.toString(Arrays.copyOfRange(sorted, Math.max(0, sorted.length - 60), sorted.length)));
+                System.out.println("largest gaps: " + Arrays.toString(Arrays.copyOfRange(g, Math.max(0, g.length - 60), g.length)));
             }
             return new Result(tokens / wall, pct(t, 50), pct(t, 99), pct(g, 50), pct(g, 99), pct(g, 100), wall);
         }
     }
 
-    /** One wave of {@code streams} requests submitted at once; adds its TTFTs and inter-token gaps (ms), returns its wall seconds. */
-    private static double round(Scheduler scheduler, int vocab, int streams, int promptTokens, int outputTokens, SplittableRandom random,
-            List<Double> ttftOut, List<Double> itlOut) throws InterruptedException {
+    /** One wave of {@code streams} requests submitted at once; adds its TTFTs and inter-token gaps (ms) and its wall seconds to {@code into}. */
+    private static void round(Scheduler scheduler, int vocab, int streams, int promptTokens, int outputTokens, SplittableRandom random,
+            Samples into) throws InterruptedException {
         CountDownLatch done = new CountDownLatch(streams);
         long[] submitted = new long[streams];
         long[] first = new long[streams];
@@ -215,20 +211,18 @@ public final class ServingBenchmark {
                     });
         }
         done.await(30, TimeUnit.MINUTES);
-        double wall = (System.nanoTime() - start) / 1e9;
+        into.wall += (System.nanoTime() - start) / 1e9;
         for (int s = 0; s < streams; s++) {
-            ttftOut.add((first[s] - submitted[s]) / 1e6);
+            into.ttft.add((first[s] - submitted[s]) / 1e6);
         }
-        gaps.stream().flatMap(List::stream).forEach(n -> itlOut.add(n / 1e6));
-        return wall;
+        gaps.stream().flatMap(List::stream).forEach(n -> into.itl.add(n / 1e6));
     }
 
-    private static double pct(double[] values, double p) {
-        if (values.length == 0) {
+    /** The p-th percentile (nearest rank) of an ascending array. */
+    private static double pct(double[] sorted, double p) {
+        if (sorted.length == 0) {
             return Double.NaN;
         }
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100 * sorted.length) - 1)];
     }
 }
