@@ -67,6 +67,8 @@ static char caps_str[128];
 
 static void detect(void) {
     unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return;
+    caps.prefetch_l2 = b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163; /* "AuthenticAMD" */
     if (!__get_cpuid(1, &a, &b, &c, &d)) return;
     int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
     caps.fma = (c >> 12) & 1; caps.f16c = (c >> 29) & 1;
@@ -84,14 +86,16 @@ static void detect(void) {
     if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) caps.avx512bf16 = zmm && ((a >> 5) & 1);
     /* Our AVX2 kernels also need FMA and F16C. SEXTANT_CPU=scalar forces the portable path, SEXTANT_CPU=avx2
      * the AVX2 kernels without AVX-512 (tests compare them). */
-    const char *force = getenv("SEXTANT_CPU");
+    const char *force = getenv("SEXTANT_CPU"), *pf = getenv("SEXTANT_PREFETCH");
+    if (pf && strcmp(pf, "l1") == 0) caps.prefetch_l2 = 0;
+    if (pf && strcmp(pf, "l2") == 0) caps.prefetch_l2 = 1;
     if (force && strcmp(force, "scalar") == 0) caps.avx2 = 0;
     if (force && strcmp(force, "avx2") == 0) caps.avx512f = 0; /* AVX2 kernels only (comparisons in tests) */
     if (!(caps.fma && caps.f16c)) caps.avx2 = 0;
     if (!caps.avx2 || !caps.avx512f) caps.avx512f = caps.avx512bw = caps.avx512vl = caps.avx512vnni = caps.avx512bf16 = 0;
-    snprintf(caps_str, sizeof caps_str, "%s%s%s%s%s%s", caps.avx2 ? "avx2,fma,f16c" : "scalar",
+    snprintf(caps_str, sizeof caps_str, "%s%s%s%s%s%s%s", caps.avx2 ? "avx2,fma,f16c" : "scalar",
              caps.avx512f ? ",avx512f" : "", caps.avx512bw ? ",avx512bw" : "", caps.avx512vl ? ",avx512vl" : "",
-             caps.avx512vnni ? ",avx512vnni" : "", caps.avx512bf16 ? ",avx512bf16" : "");
+             caps.avx512vnni ? ",avx512vnni" : "", caps.avx512bf16 ? ",avx512bf16" : "", caps.prefetch_l2 ? ",prefetch-l2" : "");
 }
 
 const sx_cpu_caps *sx_cpu(void) { pthread_once(&caps_once, detect); return &caps; }

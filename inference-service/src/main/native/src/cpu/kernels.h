@@ -32,6 +32,10 @@ static inline const char *sx_kv_row(const void *base, const sx_kv_layout *lay, c
     return (const char *)base + sx_kv_cell(lay, bs, blocks[p / bs] * bs + p % bs);
 }
 
+/* Software prefetch of one line of a streamed operand (weights, KV cache): into L1 (prefetcht0), or into L2
+ * (prefetcht1) where l2 (sx_cpu()->prefetch_l2) says so. */
+static inline void sx_prefetch(const void *p, int l2) { if (l2) __builtin_prefetch(p, 0, 2); else __builtin_prefetch(p, 0, 3); }
+
 typedef struct sx_kernels {
     const char *name;
     sx_dot_fn dot[31];      /* by weight dtype */

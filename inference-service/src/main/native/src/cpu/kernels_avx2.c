@@ -311,10 +311,10 @@ static inline __m256 hsum8x8(const __m256 a[8]) {
 /* Prefetches the `bytes` that lie ATT_PF bytes ahead of `at` in a task's reading order: its range of a block (up to
  * `end`), then the same range of the next block (`next`; NULL after the last). The hardware prefetchers alone left the
  * 16-sequence decode step's attention ~1.6x slower out of cache; the jump to the next block is one they cannot guess. */
-SX_INLINE void att_prefetch(const char *at, const char *end, const char *next, size_t bytes) {
+SX_INLINE void att_prefetch(const char *at, const char *end, const char *next, size_t bytes, int l2) {
     const char *p = at + ATT_PF;
     if (p >= end) { if (!next) return; p = next + (p - end); }
-    for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(p + l, _MM_HINT_T0);
+    for (size_t l = 0; l < bytes; l += 64) sx_prefetch(p + l, l2);
 }
 
 /* attn_core over a paged cache, eight positions at a time, block by block and within a block KV head by KV head, so
@@ -334,7 +334,7 @@ SX_INLINE void attn_groups(int hd, int nh, int group, int nt, int n_pos0, const 
                            float (*kone)(int, const float *, const char *),
                            void (*vgroup)(int, float *, const char *const *, size_t, const float *, int)) {
     float mx[nt * nh], inv[nt * nh];
-    const int n_pos = n_pos0 + nt - 1, nkv = (nh + group - 1) / group;
+    const int n_pos = n_pos0 + nt - 1, nkv = (nh + group - 1) / group, l2 = sx_cpu()->prefetch_l2;
     for (int i = 0; i < nt * nh; i++) mx[i] = -INFINITY;
     const char *kr[ATT_GROUP];
     for (int b0 = 0; b0 < n_pos; b0 += bs) {
@@ -347,7 +347,7 @@ SX_INLINE void attn_groups(int hd, int nh, int group, int nt, int n_pos0, const 
             for (int p0 = b0; p0 < b1; p0 += ATT_GROUP) {
                 const int np = b1 - p0 < ATT_GROUP ? b1 - p0 : ATT_GROUP;
                 for (int i = 0; i < np; i++) kr[i] = kb + (size_t)(p0 - b0 + i) * lay->pos;
-                if (ATT_PF) att_prefetch(kr[0] + ko, ke, kn, ATT_GROUP * lay->pos);
+                if (ATT_PF) att_prefetch(kr[0] + ko, ke, kn, ATT_GROUP * lay->pos, l2);
                 for (int t = p0 + np - 1 < n_pos0 ? 0 : p0 + np - n_pos0; t < nt; t++) { /* rows that see every position of the group */
                     for (int h = ha; h < hz; h++) {
                         const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd;
@@ -383,7 +383,7 @@ SX_INLINE void attn_groups(int hd, int nh, int group, int nt, int n_pos0, const 
             for (int p0 = b0; p0 < b1; p0 += ATT_GROUP) {
                 const int np = b1 - p0 < ATT_GROUP ? b1 - p0 : ATT_GROUP;
                 for (int i = 0; i < np; i++) vr[i] = vb + (size_t)(p0 - b0 + i) * lay->pos;
-                if (ATT_PF) att_prefetch(vr[0] + vo, ve, vn, ATT_GROUP * lay->pos);
+                if (ATT_PF) att_prefetch(vr[0] + vo, ve, vn, ATT_GROUP * lay->pos, l2);
                 for (int t = p0 < n_pos0 ? 0 : p0 - n_pos0 + 1; t < nt; t++) {
                     const int ni = n_pos0 + t - p0 < np ? n_pos0 + t - p0 : np; /* positions of the group this row sees */
                     for (int h = ha; h < hz; h++) {

@@ -91,13 +91,13 @@ void sx_quant_q8_0s(const float *x, void *y, int n) {
 }
 
 /* Sixteen weight rows (one group G) against tc activation rows of nb blocks each (xs bytes apart); y points at
- * (activation row 0, weight row 0). Each block prefetches the block pf bytes further on. */
-SX_INLINE void x16_tile(int nb, const uint8_t *G, const uint8_t *x, size_t xs, const int tc, float *y, size_t ldy, size_t pf) {
+ * (activation row 0, weight row 0). Each block prefetches the block pf bytes further on (into L2 where l2). */
+SX_INLINE void x16_tile(int nb, const uint8_t *G, const uint8_t *x, size_t xs, const int tc, float *y, size_t ldy, size_t pf, int l2) {
     __m512 acc[8];
     for (int c = 0; c < tc; c++) acc[c] = _mm512_setzero_ps();
     for (int i = 0; i < nb; i++) {
         const uint8_t *B = G + (size_t)i * X16_BLOCK_BYTES;
-        for (int l = 0; l < (int)X16_BLOCK_BYTES; l += 64) _mm_prefetch((const char *)B + pf + l, _MM_HINT_T0);
+        for (int l = 0; l < (int)X16_BLOCK_BYTES; l += 64) sx_prefetch(B + pf + l, l2);
         const block_q8_0s *xb[8];
         for (int c = 0; c < tc; c++) xb[c] = (const block_q8_0s *)(x + (size_t)c * xs) + i;
         __m512i s[8]; /* start at -128 * sum(x): the integer sums come out exact, with no subtraction per block */
@@ -122,7 +122,7 @@ SX_INLINE void x16_tile(int nb, const uint8_t *G, const uint8_t *x, size_t xs, c
  * memory idle, so they prefetch the next group's blocks instead (a two-thread product of 16 activation rows with
  * 2048 x 768 / 768 x 2048 matrices out of cache: ~350 / ~300 -> ~450 GMAC/s, best of eight runs each). */
 void sx_gemm_q8_0x16(int k, const void *w, size_t ws, int nr, const void *x, size_t xs, int nc, float *y, size_t ldy, sx_dot_fn dot) {
-    const int nb = k / QK8_0;
+    const int nb = k / QK8_0, l2 = sx_cpu()->prefetch_l2;
     (void)dot;
     for (int g = 0; g < nr / X16_ROWS; g++) {
         const uint8_t *G = (const uint8_t *)w + (size_t)g * X16_ROWS * ws;
@@ -130,9 +130,9 @@ void sx_gemm_q8_0x16(int k, const void *w, size_t ws, int nr, const void *x, siz
         const size_t next = (size_t)X16_ROWS * ws;
         size_t pf = X16_PREFETCH;
         int c = 0;
-        for (; c + 8 <= nc; c += 8, pf = next) x16_tile(nb, G, (const uint8_t *)x + (size_t)c * xs, xs, 8, yg + (size_t)c * ldy, ldy, pf);
-        if (c + 4 <= nc) { x16_tile(nb, G, (const uint8_t *)x + (size_t)c * xs, xs, 4, yg + (size_t)c * ldy, ldy, pf); c += 4; pf = next; }
-        if (c + 2 <= nc) { x16_tile(nb, G, (const uint8_t *)x + (size_t)c * xs, xs, 2, yg + (size_t)c * ldy, ldy, pf); c += 2; pf = next; }
-        if (c < nc) x16_tile(nb, G, (const uint8_t *)x + (size_t)c * xs, xs, 1, yg + (size_t)c * ldy, ldy, pf);
+        for (; c + 8 <= nc; c += 8, pf = next) x16_tile(nb, G, (const uint8_t *)x + (size_t)c * xs, xs, 8, yg + (size_t)c * ldy, ldy, pf, l2);
+        if (c + 4 <= nc) { x16_tile(nb, G, (const uint8_t *)x + (size_t)c * xs, xs, 4, yg + (size_t)c * ldy, ldy, pf, l2); c += 4; pf = next; }
+        if (c + 2 <= nc) { x16_tile(nb, G, (const uint8_t *)x + (size_t)c * xs, xs, 2, yg + (size_t)c * ldy, ldy, pf, l2); c += 2; pf = next; }
+        if (c < nc) x16_tile(nb, G, (const uint8_t *)x + (size_t)c * xs, xs, 1, yg + (size_t)c * ldy, ldy, pf, l2);
     }
 }
