@@ -3,7 +3,9 @@
  * SX_BENCH_RANDOM=1: token ids spread over the whole vocabulary (as random prompts have them) instead of small ones.
  * SX_BENCH_SCATTER=1: the cache's blocks handed out interleaved (as after earlier sequences grew side by side), not in order.
  * SX_BENCH_BS=n: KV block size (default 16).
- * Prefills n_seqs sequences of prompt_len tokens (one call each), then times decode steps where every
+ * SX_BENCH_PACK=p: p sequences' prompts per prefill call (the server's steps when a burst of requests arrives:
+ *   512-token steps of four 128-token prompts are SX_BENCH_PACK=4 with prompt_len 128); n_seqs a multiple of p.
+ * Prefills n_seqs sequences of prompt_len tokens (one call each, or p per call), then times decode steps where every
  * sequence adds one token (n_seqs rows per step, all producing logits), and one prefill call of prompt_len. */
 #include "sextant.h"
 #include <stdio.h>
@@ -35,11 +37,13 @@ static int32_t tok_at(int s, int i) {
 int main(int argc, char **argv) {
     if (argc < 6) { fprintf(stderr, "usage: %s model threads n_seqs prompt_len decode_steps\n", argv[0]); return 2; }
     const int threads = atoi(argv[2]), n_seqs = atoi(argv[3]), plen = atoi(argv[4]), steps = atoi(argv[5]);
+    const int pack = getenv("SX_BENCH_PACK") ? atoi(getenv("SX_BENCH_PACK")) : 1;
+    if (pack < 1 || n_seqs % pack) { fprintf(stderr, "SX_BENCH_PACK must divide n_seqs\n"); return 2; }
     sx_model *m; sx_context *c;
     if (sx_model_load(argv[1], NULL, &m)) { fprintf(stderr, "load: %s\n", sx_last_error()); return 1; }
     sx_context_params cp = sx_context_default_params();
     cp.n_threads = threads; cp.n_seq_max = n_seqs + 1; cp.n_ctx = (n_seqs + 1) * (plen + steps + 16);
-    cp.n_batch_max = plen > n_seqs ? plen : n_seqs; cp.n_out_max = cp.n_batch_max;
+    cp.n_batch_max = plen * pack > n_seqs ? plen * pack : n_seqs; cp.n_out_max = cp.n_batch_max;
     if (getenv("SX_BENCH_BS")) cp.kv_block_size = atoi(getenv("SX_BENCH_BS"));
     if (argc > 6) cp.kv_type = strcmp(argv[6], "q8_0") == 0 ? SX_Q8_0 : strcmp(argv[6], "f32") == 0 ? SX_F32 : SX_F16;
     if (sx_context_init(m, &cp, &c)) { fprintf(stderr, "ctx: %s\n", sx_last_error()); return 1; }
@@ -60,9 +64,11 @@ int main(int argc, char **argv) {
         for (int q = 0; q < slots; q++) sx_kv_clear_seq(c, q);
     }
     double tp = 0, tpc = 0;
-    for (int s = 0; s <= n_seqs; s++) {
-        for (int i = 0; i < plen; i++) { tok[i] = tok_at(s, i); pos[i] = i; seq[i] = s; }
-        sx_batch b = { plen, tok, pos, seq, NULL };
+    for (int s = 0; s <= n_seqs; s += s == 0 ? 1 : pack) {
+        const int np = s == 0 ? 1 : pack; /* sequence 0 alone: the first call warms up */
+        for (int q = 0; q < np; q++)
+            for (int i = 0; i < plen; i++) { tok[q * plen + i] = tok_at(s + q, i); pos[q * plen + i] = i; seq[q * plen + i] = s + q; }
+        sx_batch b = { np * plen, tok, pos, seq, NULL };
         double t0 = now(), c0 = cpu();
         if (sx_decode(c, &b, next)) { fprintf(stderr, "prefill: %s\n", sx_last_error()); return 1; }
         if (s > 0) { tp += now() - t0; tpc += cpu() - c0; } /* the first call warms up */
@@ -70,7 +76,8 @@ int main(int argc, char **argv) {
     sx_model_info info; sx_model_get_info(m, &info);
     printf("features %s, threads %d, kv cache %s\n", sx_cpu_features(), threads, cp.kv_type == SX_Q8_0 ? "q8_0" : cp.kv_type == SX_F32 ? "f32" : "f16");
     printf("prefill logits hash %016llx\n", logits_hash(c, 1, info.n_vocab));
-    printf("prefill %d tokens: %.2f ms/call, %.1f tok/s, %.2f cpu-ms/call\n", plen, tp / n_seqs * 1e3, plen * n_seqs / tp, tpc / n_seqs * 1e3);
+    printf("prefill %d tokens: %.2f ms/call, %.1f tok/s, %.2f cpu-ms/call\n", plen * pack, tp / (n_seqs / pack) * 1e3, plen * n_seqs / tp,
+           tpc / (n_seqs / pack) * 1e3);
     double best = 1e9, total = 0, total_cpu = 0;
     for (int st = 0; st < steps; st++) {
         for (int s = 0; s < n_seqs; s++) { tok[s] = random_tokens ? tok_at(s + 1, plen + st) : 1 + (s * 13 + st) % 300; pos[s] = plen + st; seq[s] = s + 1; out[s] = 1; }
