@@ -107,6 +107,28 @@ static void mm_task(void *arg, int ith, int nth) {
     }
 }
 
+/* Activation conversion, rows split over the pool. */
+#ifndef QUANT_ROWS
+#define QUANT_ROWS 4 /* rows per task */
+#endif
+typedef struct quant_job { sx_quant_fn quant; const float *x; uint8_t *y; size_t stride; int k, n; atomic_int next; } quant_job;
+
+static void quant_task(void *arg, int ith, int nth) {
+    quant_job *j = arg;
+    (void)ith; (void)nth;
+    for (;;) {
+        const int b0 = atomic_fetch_add_explicit(&j->next, QUANT_ROWS, memory_order_relaxed);
+        if (b0 >= j->n) return;
+        for (int b = b0; b < j->n && b < b0 + QUANT_ROWS; b++) j->quant(j->x + (size_t)b * j->k, j->y + (size_t)b * j->stride, j->k);
+    }
+}
+
+static void quant_rows(cpu_ctx *c, sx_quant_fn quant, const float *x, int n, int k, void *y, size_t stride) {
+    quant_job j = { .quant = quant, .x = x, .y = y, .stride = stride, .k = k, .n = n };
+    atomic_init(&j.next, 0);
+    sx_pool_run(c->pool, quant_task, &j, n >= 2 * QUANT_ROWS ? c->n_threads : 1);
+}
+
 /* Converts x (n rows of k floats) into the activation formats the ops need, then runs them. */
 static void matmul(cpu_ctx *c, const float *x, int n, int k, mm_op *ops, int n_ops) {
     const sx_kernels *kern = sx_kernels_get();
@@ -121,7 +143,7 @@ static void matmul(cpu_ctx *c, const float *x, int n, int k, mm_op *ops, int n_o
         else {
             size_t stride = sx_act_row_bytes(t, k);
             if (!ready[kind]) {
-                for (int b = 0; b < n; b++) kern->quant[t](x + (size_t)b * k, (uint8_t *)c->act[kind] + (size_t)b * stride, k);
+                quant_rows(c, kern->quant[t], x, n, k, c->act[kind], stride);
                 ready[kind] = 1;
             }
             j.act[o] = c->act[kind]; j.act_stride[o] = stride;
