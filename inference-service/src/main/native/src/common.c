@@ -95,7 +95,7 @@ static void detect(void) {
     if (!caps.avx2 || !caps.avx512f) caps.avx512f = caps.avx512bw = caps.avx512vl = caps.avx512vnni = caps.avx512bf16 = 0;
     snprintf(caps_str, sizeof caps_str, "%s%s%s%s%s%s%s", caps.avx2 ? "avx2,fma,f16c" : "scalar",
              caps.avx512f ? ",avx512f" : "", caps.avx512bw ? ",avx512bw" : "", caps.avx512vl ? ",avx512vl" : "",
-             caps.avx512vnni ? ",avx512vnni" : "", caps.avx512bf16 ? ",avx512bf16" : "", caps.prefetch_l2 ? ",prefetch-l2" : "");
+             caps.avx512vnni ? ",avx512vnni" : "", caps.avx512bf16 ? ",avx512bf16" : "", caps.avx2 && caps.prefetch_l2 ? ",prefetch-l2" : "");
 }
 
 const sx_cpu_caps *sx_cpu(void) { pthread_once(&caps_once, detect); return &caps; }

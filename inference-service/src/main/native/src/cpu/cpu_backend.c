@@ -107,7 +107,8 @@ static void mm_task(void *arg, int ith, int nth) {
     }
 }
 
-/* Activation conversion, rows split over the pool. */
+/* Activation conversion, rows split over the pool (on the caller alone, the other threads spun meanwhile: a 16-row
+ * decode step took ~6 % longer). */
 #ifndef QUANT_ROWS
 #define QUANT_ROWS 4 /* rows per task */
 #endif

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -25,12 +26,18 @@ class ScalarFallbackIT {
     /** Greedy ids of a model in a child JVM whose engine uses the kernels SEXTANT_CPU={@code cpu} selects, with a KV cache of {@code kv}. */
     static List<String> runChild(Path model, int n, int[] prompt, String cpu, SessionOptions.KvCacheType kv)
             throws IOException, InterruptedException {
+        return runChild(model, n, prompt, Map.of("SEXTANT_CPU", cpu), kv);
+    }
+
+    /** The same with the child's engine configured by the environment variables {@code env}. */
+    static List<String> runChild(Path model, int n, int[] prompt, Map<String, String> env, SessionOptions.KvCacheType kv)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")), "-Dprobe.kv=" + kv.name(),
                 ScalarProbe.class.getName(), model.toString(), Integer.toString(n)));
         Arrays.stream(prompt).forEach(t -> cmd.add(Integer.toString(t)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("SEXTANT_CPU", cpu);
+        pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("child finished").isTrue();
@@ -46,6 +53,18 @@ class ScalarFallbackIT {
         List<String> out = runChild(EngineTestSupport.stories(), 32, prompt);
         assertThat(out).contains("features=scalar");
         assertThat(out).contains("ids=" + Arrays.toString(Arrays.copyOf(golden, 32)));
+    }
+
+    /** SEXTANT_PREFETCH picks where the kernels' software prefetches put the streamed weights and KV cache (L2 is the default on AMD). */
+    @Test
+    void softwarePrefetchTargetFollowsSextantPrefetch() throws Exception {
+        int[] prompt = { 1, 450, 4996, 17354 };
+        List<String> l1 = runChild(SessionIT.q8Model(), 8, prompt, Map.of("SEXTANT_PREFETCH", "l1"), SessionOptions.KvCacheType.F16);
+        List<String> l2 = runChild(SessionIT.q8Model(), 8, prompt, Map.of("SEXTANT_PREFETCH", "l2"), SessionOptions.KvCacheType.F16);
+        assertThat(l1).anySatisfy(line -> assertThat(line).startsWith("features=").doesNotContain("prefetch-l2"));
+        assertThat(l2).anySatisfy(line -> assertThat(line).startsWith("features=").endsWith(",prefetch-l2"));
+        assertThat(l2.stream().filter(line -> line.startsWith("ids=")).toList())
+                .isEqualTo(l1.stream().filter(line -> line.startsWith("ids=")).toList()).hasSize(1);
     }
 
     @Test
