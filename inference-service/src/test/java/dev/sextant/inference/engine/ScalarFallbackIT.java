@@ -62,7 +62,8 @@ class ScalarFallbackIT {
         List<String> l1 = runChild(SessionIT.q8Model(), 8, prompt, Map.of("SEXTANT_PREFETCH", "l1"), SessionOptions.KvCacheType.F16);
         List<String> l2 = runChild(SessionIT.q8Model(), 8, prompt, Map.of("SEXTANT_PREFETCH", "l2"), SessionOptions.KvCacheType.F16);
         assertThat(l1).anySatisfy(line -> assertThat(line).startsWith("features=").doesNotContain("prefetch-l2"));
-        assertThat(l2).anySatisfy(line -> assertThat(line).startsWith("features=").endsWith(",prefetch-l2"));
+        // the scalar kernels (a CPU without AVX2) do not prefetch, and the feature string then leaves it out
+        assertThat(l2).anySatisfy(line -> assertThat(line).matches("features=(avx2.*,prefetch-l2|scalar)"));
         assertThat(l2.stream().filter(line -> line.startsWith("ids=")).toList())
                 .isEqualTo(l1.stream().filter(line -> line.startsWith("ids=")).toList()).hasSize(1);
     }
