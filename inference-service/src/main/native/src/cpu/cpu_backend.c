@@ -107,8 +107,8 @@ static void mm_task(void *arg, int ith, int nth) {
     }
 }
 
-/* Activation conversion, rows split over the pool (on the caller alone, the other threads spun meanwhile: a 16-row
- * decode step took ~6 % longer). */
+/* Activation conversion, rows split over the pool (on the caller alone the other threads spin meanwhile; a 16-row
+ * decode step is ~1-2 % faster this way, within the noise of single runs). */
 #ifndef QUANT_ROWS
 #define QUANT_ROWS 4 /* rows per task */
 #endif
@@ -185,16 +185,24 @@ static void rope_angles(float *cs, int head_dim, int pos, const float *inv_freq)
     for (int i = 0; i < half; i++) { float th = (float)pos * inv_freq[i]; cs[i] = cosf(th); cs[half + i] = sinf(th); }
 }
 
-static void rope(float *v, int n_heads, int head_dim, const float *angles, sx_rope_kind kind) {
+/* Head by head with the pairs inner, so that the compiler vectorizes the pairs (each element's two products and one
+ * difference or sum are the same operations, in the same order, as one pair at a time): the rope+kv phase of a
+ * 512-token prefill step took 6.2-10.5 ms with the pairs outer, 3.8-7.9 ms this way. */
+static void rope(float *restrict v, int n_heads, int head_dim, const float *restrict angles, sx_rope_kind kind) {
     const int half = head_dim / 2;
-    for (int i = 0; i < half; i++) {
-        const float cs = angles[i], sn = angles[half + i];
-        for (int h = 0; h < n_heads; h++) {
-            float *hv = v + h * head_dim;
-            int a = kind == SX_ROPE_NEOX ? i : 2 * i, b = kind == SX_ROPE_NEOX ? i + half : 2 * i + 1;
-            float x0 = hv[a], x1 = hv[b];
-            hv[a] = x0 * cs - x1 * sn; hv[b] = x0 * sn + x1 * cs;
-        }
+    const float *restrict cs = angles, *restrict sn = angles + half;
+    for (int h = 0; h < n_heads; h++) {
+        float *restrict hv = v + h * head_dim;
+        if (kind == SX_ROPE_NEOX)
+            for (int i = 0; i < half; i++) {
+                const float x0 = hv[i], x1 = hv[half + i];
+                hv[i] = x0 * cs[i] - x1 * sn[i]; hv[half + i] = x0 * sn[i] + x1 * cs[i];
+            }
+        else
+            for (int i = 0; i < half; i++) {
+                const float x0 = hv[2 * i], x1 = hv[2 * i + 1];
+                hv[2 * i] = x0 * cs[i] - x1 * sn[i]; hv[2 * i + 1] = x0 * sn[i] + x1 * cs[i];
+            }
     }
 }
 
