@@ -317,6 +317,21 @@ SX_INLINE void att_prefetch(const char *at, const char *end, const char *next, s
     for (size_t l = 0; l < bytes; l += 64) sx_prefetch(p + l, l2);
 }
 
+/* Where block b0 (the block holding position b0) of a paged cache lies: its first row, where its nkv heads end, and the
+ * sequence's next block (NULL after the last), as att_prefetch walks them. */
+typedef struct { const char *at, *end, *next; } att_block;
+SX_INLINE att_block att_block_at(const char *base, const sx_kv_layout *lay, const int32_t *blocks, int bs, int b0, int n_pos, int nkv) {
+    const char *at = base + (size_t)blocks[b0 / bs] * lay->block;
+    return (att_block){ at, at + (size_t)nkv * lay->head, b0 + bs < n_pos ? base + (size_t)blocks[b0 / bs + 1] * lay->block : NULL };
+}
+
+/* The rows of positions p0 .. p0 + np - 1 of block `blk` (whose first position is b0), and the prefetch ahead of the
+ * KV head at offset ho in them. */
+SX_INLINE void att_rows(const att_block *blk, const sx_kv_layout *lay, int b0, int p0, int np, size_t ho, const char **rows, int l2) {
+    for (int i = 0; i < np; i++) rows[i] = blk->at + (size_t)(p0 - b0 + i) * lay->pos;
+    if (ATT_PF) att_prefetch(rows[0] + ho, blk->end, blk->next, ATT_GROUP * lay->pos, l2);
+}
+
 /* attn_core over a paged cache, eight positions at a time, block by block and within a block KV head by KV head, so
  * that a task reads the heads it was given of each block as one range in address order (sx_kv_layout): the loops
  * over blocks, heads, groups of positions and tile rows, shared by every vector width and cache type. Hooks
@@ -339,15 +354,13 @@ SX_INLINE void attn_groups(int hd, int nh, int group, int nt, int n_pos0, const 
     const char *kr[ATT_GROUP];
     for (int b0 = 0; b0 < n_pos; b0 += bs) {
         const int b1 = n_pos - b0 < bs ? n_pos : b0 + bs;
-        const char *kb = k + (size_t)blocks[b0 / bs] * lay->block;
-        const char *kn = b1 < n_pos ? k + (size_t)blocks[b1 / bs] * lay->block : NULL, *ke = kb + (size_t)nkv * lay->head;
+        const att_block kb = att_block_at(k, lay, blocks, bs, b0, n_pos, nkv);
         for (int hk = 0; hk < nkv; hk++) {
             const size_t ko = (size_t)hk * lay->head;
             const int ha = hk * group, hz = ha + group < nh ? ha + group : nh;
             for (int p0 = b0; p0 < b1; p0 += ATT_GROUP) {
                 const int np = b1 - p0 < ATT_GROUP ? b1 - p0 : ATT_GROUP;
-                for (int i = 0; i < np; i++) kr[i] = kb + (size_t)(p0 - b0 + i) * lay->pos;
-                if (ATT_PF) att_prefetch(kr[0] + ko, ke, kn, ATT_GROUP * lay->pos, l2);
+                att_rows(&kb, lay, b0, p0, np, ko, kr, l2);
                 for (int t = p0 + np - 1 < n_pos0 ? 0 : p0 + np - n_pos0; t < nt; t++) { /* rows that see every position of the group */
                     for (int h = ha; h < hz; h++) {
                         const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd;
@@ -375,15 +388,13 @@ SX_INLINE void attn_groups(int hd, int nh, int group, int nt, int n_pos0, const 
     const char *vr[ATT_GROUP];
     for (int b0 = 0; b0 < n_pos; b0 += bs) {
         const int b1 = n_pos - b0 < bs ? n_pos : b0 + bs;
-        const char *vb = v + (size_t)blocks[b0 / bs] * lay->block;
-        const char *vn = b1 < n_pos ? v + (size_t)blocks[b1 / bs] * lay->block : NULL, *ve = vb + (size_t)nkv * lay->head;
+        const att_block vb = att_block_at(v, lay, blocks, bs, b0, n_pos, nkv);
         for (int hk = 0; hk < nkv; hk++) {
             const size_t vo = (size_t)hk * lay->head;
             const int ha = hk * group, hz = ha + group < nh ? ha + group : nh;
             for (int p0 = b0; p0 < b1; p0 += ATT_GROUP) {
                 const int np = b1 - p0 < ATT_GROUP ? b1 - p0 : ATT_GROUP;
-                for (int i = 0; i < np; i++) vr[i] = vb + (size_t)(p0 - b0 + i) * lay->pos;
-                if (ATT_PF) att_prefetch(vr[0] + vo, ve, vn, ATT_GROUP * lay->pos, l2);
+                att_rows(&vb, lay, b0, p0, np, vo, vr, l2);
                 for (int t = p0 < n_pos0 ? 0 : p0 - n_pos0 + 1; t < nt; t++) {
                     const int ni = n_pos0 + t - p0 < np ? n_pos0 + t - p0 : np; /* positions of the group this row sees */
                     for (int h = ha; h < hz; h++) {
