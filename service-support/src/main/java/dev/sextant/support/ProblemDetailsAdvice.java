@@ -8,6 +8,7 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.MessageSourceResolvable;
 import org.springframework.core.MethodParameter;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
@@ -18,6 +19,7 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.validation.BindingResult;
+import org.springframework.validation.FieldError;
 import org.springframework.validation.method.ParameterErrors;
 import org.springframework.validation.method.ParameterValidationResult;
 import org.springframework.web.HttpMediaTypeNotAcceptableException;
@@ -76,14 +78,9 @@ public class ProblemDetailsAdvice {
     ResponseEntity<ProblemDetail> invalid(MethodArgumentNotValidException e) {
         BindingResult result = e.getBindingResult();
         Type body = result.getTarget() != null ? result.getTarget().getClass() : e.getParameter().getGenericParameterType();
-        List<Violation> violations = result.getFieldErrors().stream()
-                .map(f -> new Violation(jsonNames().of(body, f.getField()), f.getDefaultMessage()))
-                .toList();
-        if (violations.isEmpty()) {
-            String detail = result.getAllErrors().stream().map(x -> x.getDefaultMessage()).collect(Collectors.joining("; "));
-            return respond(Problems.of(ErrorCode.VALIDATION, result.getObjectName(), detail), null);
-        }
-        return respond(problem(violations), null);
+        List<Violation> violations = new ArrayList<>();
+        addFieldViolations(violations, body, result.getFieldErrors());
+        return respond(problem(violations, result.getObjectName(), result.getAllErrors()), null);
     }
 
     /**
@@ -98,18 +95,13 @@ public class ProblemDetailsAdvice {
             if (result instanceof ParameterErrors errors && !errors.getFieldErrors().isEmpty()) {
                 Type body = result.getArgument() != null ? result.getArgument().getClass()
                         : result.getMethodParameter().getGenericParameterType();
-                errors.getFieldErrors().forEach(f ->
-                        violations.add(new Violation(jsonNames().of(body, f.getField()), f.getDefaultMessage())));
+                addFieldViolations(violations, body, errors.getFieldErrors());
             } else {
                 String name = result instanceof ParameterErrors ? null : requestName(result);
                 result.getResolvableErrors().forEach(x -> violations.add(new Violation(name, x.getDefaultMessage())));
             }
         }
-        if (violations.isEmpty()) {
-            String detail = e.getAllErrors().stream().map(x -> x.getDefaultMessage()).collect(Collectors.joining("; "));
-            return respond(Problems.of(ErrorCode.VALIDATION, null, detail), null);
-        }
-        return respond(problem(violations), null);
+        return respond(problem(violations, null, e.getAllErrors()), null);
     }
 
     @ExceptionHandler(HttpMessageNotReadableException.class)
@@ -208,8 +200,20 @@ public class ProblemDetailsAdvice {
     private record Violation(String field, String message) {
     }
 
-    /** The first field at fault, and every violation in the detail. */
-    private static ProblemDetail problem(List<Violation> violations) {
+    /** Field errors of a body of type {@code body}, each named as its JSON names it. */
+    private void addFieldViolations(List<Violation> violations, Type body, List<FieldError> errors) {
+        errors.forEach(f -> violations.add(new Violation(jsonNames().of(body, f.getField()), f.getDefaultMessage())));
+    }
+
+    /**
+     * The first field at fault, and every violation in the detail; with none (only object-level errors), the field
+     * {@code fallbackField} and every error's message.
+     */
+    private static ProblemDetail problem(List<Violation> violations, String fallbackField, List<? extends MessageSourceResolvable> all) {
+        if (violations.isEmpty()) {
+            String detail = all.stream().map(MessageSourceResolvable::getDefaultMessage).collect(Collectors.joining("; "));
+            return Problems.of(ErrorCode.VALIDATION, fallbackField, detail);
+        }
         String detail = violations.stream().map(v -> v.field() == null ? v.message() : v.field() + ": " + v.message())
                 .collect(Collectors.joining("; "));
         String field = violations.stream().map(Violation::field).filter(f -> f != null).findFirst().orElse(null);
