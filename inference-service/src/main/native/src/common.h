@@ -63,8 +63,9 @@ size_t sx_row_bytes(int type, int64_t n);
 /* Runtime CPU features (cpuid + xgetbv), detected once. */
 /* prefetch_l2: software prefetches of streamed operands (weights in the VNNI matmul, the KV cache in attention) go
  * to L2 (prefetcht1) instead of L1 (prefetcht0): chosen on AMD, where the L1 variant made the 16-sequence decode
- * step's attention ~1.75x and its matmuls ~1.15x slower (Zen 4, two threads); L1 elsewhere (measured on Intel in
- * session 5). SEXTANT_PREFETCH=l1 or l2 overrides. */
+ * step's attention ~1.75x and its matmuls ~1.15x slower (Zen 4, two threads); L1 elsewhere (the kernels' prefetch
+ * distances were tuned with it on Intel in session 5, where prefetcht1 was not better for prefill attention; the
+ * matmul's prefetch was not tried with it there). SEXTANT_PREFETCH=l1 or l2 overrides. */
 typedef struct { int avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, prefetch_l2; } sx_cpu_caps;
 const sx_cpu_caps *sx_cpu(void);
 
