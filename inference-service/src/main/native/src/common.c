@@ -6,6 +6,10 @@
 #include <pthread.h>
 #include <cpuid.h>
 #include <stdlib.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 static __thread char sx_err[2048] = "no error";
 
@@ -65,6 +69,16 @@ static sx_cpu_caps caps;
 static pthread_once_t caps_once = PTHREAD_ONCE_INIT;
 static char caps_str[128];
 
+/* Linux lets a process use AMX tile data only after asking (arch_prctl ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA);
+ * without that the first tile instruction is SIGILL. Refused (an older kernel, a small signal stack): no AMX. */
+static int amx_permitted(void) {
+#if defined(__linux__) && defined(SYS_arch_prctl)
+    return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) == 0;
+#else
+    return 0;
+#endif
+}
+
 static void detect(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(0, &a, &b, &c, &d)) return;
@@ -82,6 +96,7 @@ static void detect(void) {
         caps.avx512bw = zmm && ((b >> 30) & 1);
         caps.avx512vl = zmm && ((b >> 31) & 1);
         caps.avx512vnni = zmm && ((c >> 11) & 1);
+        caps.amx = zmm && ((d >> 24) & 1) && ((d >> 25) & 1) && (xcr0 & 0x60000) == 0x60000; /* AMX-TILE, AMX-INT8, XTILECFG + XTILEDATA */
     }
     if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) caps.avx512bf16 = zmm && ((a >> 5) & 1);
     /* Our AVX2 kernels also need FMA and F16C. SEXTANT_CPU=scalar forces the portable path, SEXTANT_CPU=avx2
@@ -91,11 +106,15 @@ static void detect(void) {
     if (pf && strcmp(pf, "l2") == 0) caps.prefetch_l2 = 1;
     if (force && strcmp(force, "scalar") == 0) caps.avx2 = 0;
     if (force && strcmp(force, "avx2") == 0) caps.avx512f = 0; /* AVX2 kernels only (comparisons in tests) */
+    if (force && strcmp(force, "avx512") == 0) caps.amx = 0;   /* AVX-512 without AMX (comparisons in tests) */
     if (!(caps.fma && caps.f16c)) caps.avx2 = 0;
     if (!caps.avx2 || !caps.avx512f) caps.avx512f = caps.avx512bw = caps.avx512vl = caps.avx512vnni = caps.avx512bf16 = 0;
-    snprintf(caps_str, sizeof caps_str, "%s%s%s%s%s%s%s", caps.avx2 ? "avx2,fma,f16c" : "scalar",
+    if (!caps.avx512vnni || !caps.avx512bw || !caps.avx512vl) caps.amx = 0; /* the AMX product lives beside the VNNI one */
+    if (caps.amx) caps.amx = amx_permitted();
+    snprintf(caps_str, sizeof caps_str, "%s%s%s%s%s%s%s%s", caps.avx2 ? "avx2,fma,f16c" : "scalar",
              caps.avx512f ? ",avx512f" : "", caps.avx512bw ? ",avx512bw" : "", caps.avx512vl ? ",avx512vl" : "",
-             caps.avx512vnni ? ",avx512vnni" : "", caps.avx512bf16 ? ",avx512bf16" : "", caps.avx2 && caps.prefetch_l2 ? ",prefetch-l2" : "");
+             caps.avx512vnni ? ",avx512vnni" : "", caps.avx512bf16 ? ",avx512bf16" : "", caps.amx ? ",amx-int8" : "",
+             caps.avx2 && caps.prefetch_l2 ? ",prefetch-l2" : "");
 }
 
 const sx_cpu_caps *sx_cpu(void) { pthread_once(&caps_once, detect); return &caps; }

@@ -66,7 +66,9 @@ size_t sx_row_bytes(int type, int64_t n);
  * step's attention ~1.75x and its matmuls ~1.15x slower (Zen 4, two threads); L1 elsewhere (the kernels' prefetch
  * distances were tuned with it on Intel in session 5, where prefetcht1 was not better for prefill attention; the
  * matmul's prefetch was not tried with it there). SEXTANT_PREFETCH=l1 or l2 overrides. */
-typedef struct { int avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, prefetch_l2; } sx_cpu_caps;
+/* amx: AMX-INT8 tiles usable by this process (the CPU has them, the OS enables their state, and the kernel granted the
+ * process the permission to use them, asked for at detection); SEXTANT_CPU=avx512 turns them off. */
+typedef struct { int avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, amx, prefetch_l2; } sx_cpu_caps;
 const sx_cpu_caps *sx_cpu(void);
 
 #endif

@@ -59,6 +59,7 @@ static int online_cores(void) { long n = sysconf(_SC_NPROCESSORS_ONLN); return n
 #ifndef MM_ACT_BLOCK
 #define MM_ACT_BLOCK 32
 #endif
+_Static_assert(MM_ACT_BLOCK % 16 == 0, "a block of input rows starts a run of sixteen (the AMX activation layout's unit)");
 #ifndef MM_CHUNK_DIV
 #define MM_CHUNK_DIV 4 /* 8 took ~5 % longer for the 16-row decode step of the generated 134M model (shorter streams per thread) */
 #endif
@@ -112,22 +113,43 @@ static void mm_task(void *arg, int ith, int nth) {
 #ifndef QUANT_ROWS
 #define QUANT_ROWS 4 /* rows per task */
 #endif
-typedef struct quant_job { sx_quant_fn quant; const float *x; uint8_t *y; size_t stride; int k, n; atomic_int next; } quant_job;
+#ifndef QUANT_BLOCKS
+#define QUANT_BLOCKS 8 /* blocks of a tiled run of sixteen rows per task (AMX layout) */
+#endif
+typedef struct quant_job {
+    sx_quant_fn quant; const sx_kernels *kern; /* kern->quant_tiled for the first `tiled` rows, where set */
+    const float *x; uint8_t *y; size_t stride; int k, n, tiled, parts, tiled_units, units; atomic_int next;
+} quant_job;
 
+/* Units of work: QUANT_BLOCKS blocks of a tiled run (whole blocks of sixteen rows, so no two threads write one cache
+ * line), then QUANT_ROWS rows of the rest. */
 static void quant_task(void *arg, int ith, int nth) {
     quant_job *j = arg;
     (void)ith; (void)nth;
     for (;;) {
-        const int b0 = atomic_fetch_add_explicit(&j->next, QUANT_ROWS, memory_order_relaxed);
-        if (b0 >= j->n) return;
+        const int u = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (u >= j->units) return;
+        if (u < j->tiled_units) {
+            const int run = u / j->parts, i0 = u % j->parts * QUANT_BLOCKS, nb = j->k / QK8_0;
+            j->kern->quant_tiled(j->x + (size_t)run * 16 * j->k, j->y + (size_t)run * 16 * j->stride, j->k, i0, i0 + QUANT_BLOCKS < nb ? i0 + QUANT_BLOCKS : nb);
+            continue;
+        }
+        const int b0 = j->tiled + (u - j->tiled_units) * QUANT_ROWS;
         for (int b = b0; b < j->n && b < b0 + QUANT_ROWS; b++) j->quant(j->x + (size_t)b * j->k, j->y + (size_t)b * j->stride, j->k);
     }
 }
 
-static void quant_rows(cpu_ctx *c, sx_quant_fn quant, const float *x, int n, int k, void *y, size_t stride) {
-    quant_job j = { .quant = quant, .x = x, .y = y, .stride = stride, .k = k, .n = n };
+static void quant_rows(cpu_ctx *c, sx_dtype t, const float *x, int n, int k, void *y, size_t stride) {
+    const sx_kernels *kern = sx_kernels_get();
+    quant_job j = { .quant = kern->quant[t], .kern = kern, .x = x, .y = y, .stride = stride, .k = k, .n = n };
+    if (t == SX_Q8_0X16 && kern->quant_tiled) {
+        j.tiled = kern->tiled_rows(n, k);
+        j.parts = (k / QK8_0 + QUANT_BLOCKS - 1) / QUANT_BLOCKS;
+        j.tiled_units = j.tiled / 16 * j.parts;
+    }
+    j.units = j.tiled_units + (n - j.tiled + QUANT_ROWS - 1) / QUANT_ROWS;
     atomic_init(&j.next, 0);
-    sx_pool_run(c->pool, quant_task, &j, n >= 2 * QUANT_ROWS ? c->n_threads : 1);
+    sx_pool_run(c->pool, quant_task, &j, j.units >= 2 ? c->n_threads : 1);
 }
 
 /* Converts x (n rows of k floats) into the activation formats the ops need, then runs them. */
@@ -144,7 +166,7 @@ static void matmul(cpu_ctx *c, const float *x, int n, int k, mm_op *ops, int n_o
         else {
             size_t stride = sx_act_row_bytes(t, k);
             if (!ready[kind]) {
-                quant_rows(c, kern->quant[t], x, n, k, c->act[kind], stride);
+                quant_rows(c, t, x, n, k, c->act[kind], stride);
                 ready[kind] = 1;
             }
             j.act[o] = c->act[kind]; j.act_stride[o] = stride;
@@ -524,7 +546,7 @@ static sx_status cpu_context_init(sx_context *ctx) {
     c->tiles = malloc(sizeof(int) * (nb + 1));
     c->act[ACT_Q8_0] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0));
     c->act[ACT_Q8_K] = malloc(nb * (kmax / QK_K + 1) * sizeof(block_q8_K));
-    c->act[ACT_Q8_0S] = malloc(nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0s));
+    c->act[ACT_Q8_0S] = aligned_alloc(64, (nb * (kmax / QK8_0 + 1) * sizeof(block_q8_0s) + 63) & ~(size_t)63); /* whole lines: AMX tiles */
     if (!c->pool || !c->k_cache || !c->v_cache || !c->x || !c->xb || !c->q || !c->k || !c->v || !c->hb || !c->hb2 || !c->out_x || !c->rope_cs
         || !c->scores || !c->tiles || !c->act[ACT_Q8_0] || !c->act[ACT_Q8_K] || !c->act[ACT_Q8_0S]) {
         cpu_context_free(ctx);

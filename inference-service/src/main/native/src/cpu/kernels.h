@@ -41,6 +41,10 @@ typedef struct sx_kernels {
     sx_dot_fn dot[31];      /* by weight dtype */
     sx_quant_fn quant[31];  /* activation conversion by weight dtype */
     sx_gemm_fn gemm[31];    /* tile products by weight dtype */
+    /* Where set (AMX), gemm[SX_Q8_0X16] wants the first tiled_rows(n, k) activation rows converted by quant_tiled
+     * (sx_quant_q8_0s_tiled) and only the rest by quant[SX_Q8_0X16]. */
+    int (*tiled_rows)(int n, int k);
+    void (*quant_tiled)(const float *x, void *y, int k, int i0, int i1);
     float (*dot_f32)(int n, const float *a, const float *b);
     void (*axpy_f32)(int n, float a, const float *x, float *y); /* y += a*x */
     /* Softmax attention of nt query rows of one sequence at consecutive positions (row t sees positions
@@ -65,6 +69,13 @@ void sx_repack_q8_0x16(const void *src, void *dst, int64_t rows, int k);
 void sx_get_row_q8_0x16(const void *data, int64_t row, float *dst, int k);
 void sx_quant_q8_0s(const float *x, void *y, int n);
 void sx_gemm_q8_0x16(int k, const void *w, size_t ws, int nr, const void *x, size_t xs, int nc, float *y, size_t ldy, sx_dot_fn dot);
+/* The same product with sixteen activation rows at a time on Intel AMX (only where sx_cpu()->amx), over activations
+ * whose first sx_amx_tiled_rows(n, k) rows are stored in runs of sixteen, block-major (kernels_vnni.c), converted by
+ * sx_quant_q8_0s_tiled (blocks i0 .. i1 - 1 of one run: x its first row, y the run's start), the rest by
+ * sx_quant_q8_0s row by row. */
+int sx_amx_tiled_rows(int n, int k);
+void sx_quant_q8_0s_tiled(const float *x, void *y, int k, int i0, int i1);
+void sx_gemm_q8_0x16_amx(int k, const void *w, size_t ws, int nr, const void *x, size_t xs, int nc, float *y, size_t ldy, sx_dot_fn dot);
 /* Dequantize one row of any supported dtype into floats. */
 void sx_dequant_row(int type, const void *src, float *dst, int n);
 

@@ -534,6 +534,7 @@ const sx_kernels *sx_kernels_avx2(void) {
         k.gemm[SX_Q8_0] = gemm_q8_0_avx2;
         if (sx_cpu()->avx512vnni && sx_cpu()->avx512vl && sx_cpu()->avx512bw) { /* Q8_0 weights are repacked to SX_Q8_0X16 at model init */
             k.name = "avx2+vnni"; k.quant[SX_Q8_0X16] = sx_quant_q8_0s; k.gemm[SX_Q8_0X16] = sx_gemm_q8_0x16;
+            if (sx_cpu()->amx) { k.name = "avx2+vnni+amx"; k.gemm[SX_Q8_0X16] = sx_gemm_q8_0x16_amx; k.tiled_rows = sx_amx_tiled_rows; k.quant_tiled = sx_quant_q8_0s_tiled; }
         }
         init = 1;
     }

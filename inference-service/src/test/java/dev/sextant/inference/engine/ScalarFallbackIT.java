@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,6 +67,33 @@ class ScalarFallbackIT {
         assertThat(l2).anySatisfy(line -> assertThat(line).matches("features=(avx2.*,prefetch-l2|scalar)"));
         assertThat(l2.stream().filter(line -> line.startsWith("ids=")).toList())
                 .isEqualTo(l1.stream().filter(line -> line.startsWith("ids=")).toList()).hasSize(1);
+    }
+
+    /**
+     * SEXTANT_CPU=avx512 turns the AMX tile products off; with them on (where the CPU has AMX-INT8, as /proc/cpuinfo
+     * says) the feature string names them, and a 48-token prompt's prefill (three runs of sixteen rows on the tile unit,
+     * the last row's among them) gives the same greedy ids and the same logits bits as without. Where the CPU has no AMX both children run the
+     * same kernels and the feature strings must not claim it.
+     */
+    @Test
+    void amxTileProductsGiveTheSameResultsAsAvx512() throws Exception {
+        int[] prompt = new int[48];
+        for (int j = 0; j < prompt.length; j++) {
+            prompt[j] = j == 0 ? 1 : 300 + 97 * j % 20000;
+        }
+        List<String> amx = runChild(SessionIT.q8Model(), 8, prompt, Map.of(), SessionOptions.KvCacheType.F16);
+        List<String> avx512 = runChild(SessionIT.q8Model(), 8, prompt, Map.of("SEXTANT_CPU", "avx512"), SessionOptions.KvCacheType.F16);
+        boolean hostHasAmx = Files.readString(Path.of("/proc/cpuinfo")).contains(" amx_int8");
+        assertThat(avx512).anySatisfy(line -> assertThat(line).startsWith("features=").doesNotContain("amx"));
+        if (hostHasAmx) {
+            assertThat(amx).anySatisfy(line -> assertThat(line).startsWith("features=").contains(",amx-int8"));
+        }
+        else {
+            assertThat(amx).anySatisfy(line -> assertThat(line).startsWith("features=").doesNotContain("amx"));
+        }
+        List<String> results = amx.stream().filter(line -> line.startsWith("ids=") || line.startsWith("logits=")).toList();
+        assertThat(results).hasSize(2);
+        assertThat(avx512.stream().filter(line -> line.startsWith("ids=") || line.startsWith("logits=")).toList()).isEqualTo(results);
     }
 
     @Test

@@ -108,6 +108,36 @@ class SessionIT {
         }
     }
 
+    /**
+     * The same on the Q8_0 model with a 40-token prompt: the prefill's products take 40 rows (on a CPU with AMX, two
+     * runs of sixteen on the tile unit and eight with VNNI; the 32K-row output product too), token-by-token decoding
+     * one row (VNNI): the logits must be the same bits.
+     */
+    @Test
+    void q8PrefillOfFortyRowsEqualsTokenByTokenDecoding() {
+        int[] p = new int[40];
+        for (int j = 0; j < p.length; j++) {
+            p[j] = j == 0 ? 1 : 300 + 97 * j % 20000;
+        }
+        try (Model m = Model.load(q8Model()); Session s = m.newSession(SessionOptions.defaults().withThreads(2).withContextTokens(128))) {
+            Batch b = s.newBatch();
+            for (int j = 0; j < p.length; j++) {
+                b.add(p[j], j, 0, true);
+            }
+            assertThat(s.step(b)).isEqualTo(p.length);
+            float[][] all = new float[p.length][];
+            for (int j = 0; j < p.length; j++) {
+                all[j] = s.logitsCopy(j);
+            }
+            for (int j = 0; j < p.length; j++) {
+                b.clear();
+                b.add(p[j], j, 1, true);
+                s.step(b);
+                assertThat(s.logitsCopy(0)).as("position %d (cpu %s)", j, Model.cpuFeatures()).containsExactly(all[j]);
+            }
+        }
+    }
+
     @Test
     void clearedAndTruncatedSequencesReuseBlocksAndRecompute() {
         try (Model m = Model.load(EngineTestSupport.stories());
