@@ -6,9 +6,9 @@
 #include <pthread.h>
 #include <cpuid.h>
 #include <stdlib.h>
+#include <unistd.h>
 #if defined(__linux__)
 #include <sys/syscall.h>
-#include <unistd.h>
 #endif
 
 static __thread char sx_err[2048] = "no error";
@@ -81,6 +81,11 @@ static int amx_permitted(void) {
 
 static void detect(void) {
     unsigned a, b, c, d;
+    caps.l2_bytes = (size_t)1 << 20;
+#if defined(_SC_LEVEL2_CACHE_SIZE)
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (l2 > 0) caps.l2_bytes = (size_t)l2;
+#endif
     if (!__get_cpuid(0, &a, &b, &c, &d)) return;
     caps.prefetch_l2 = b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163; /* "AuthenticAMD" */
     if (!__get_cpuid(1, &a, &b, &c, &d)) return;

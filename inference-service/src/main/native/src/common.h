@@ -68,7 +68,8 @@ size_t sx_row_bytes(int type, int64_t n);
  * matmul's prefetch was not tried with it there). SEXTANT_PREFETCH=l1 or l2 overrides. */
 /* amx: AMX-INT8 tiles usable by this process (the CPU has them, the OS enables their state, and the kernel granted the
  * process the permission to use them, asked for at detection); SEXTANT_CPU=avx512 turns them off. */
-typedef struct { int avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, amx, prefetch_l2; } sx_cpu_caps;
+/* l2_bytes: the size of a core's L2 cache (sysconf; 1 MiB where unknown). */
+typedef struct { int avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512vnni, avx512bf16, amx, prefetch_l2; size_t l2_bytes; } sx_cpu_caps;
 const sx_cpu_caps *sx_cpu(void);
 
 #endif
