@@ -186,21 +186,6 @@ static void matmul(cpu_ctx *c, const float *x, int n, int k, mm_op *ops, int n_o
 
 /* ---- element-wise ops (caller thread) ---- */
 
-static void rmsnorm(float *o, const float *x, const sx_tensor *w, int n, float eps, float *tmp) {
-    /* Eight double partial sums, combined pairwise: one chain of n dependent adds was most of this op's time; each
-     * square is exact in double, so only the sums' rounding (~1e-16) differs from one chain's. */
-    double p[8] = {0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) p[j] += (double)x[i + j] * x[i + j];
-    for (; i < n; i++) p[0] += (double)x[i] * x[i];
-    const double ss = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
-    float s = (float)(1.0 / sqrt(ss / n + eps));
-    const float *wf = w->data; /* norms are converted to F32 at model init */
-    (void)tmp;
-    for (int k = 0; k < n; k++) o[k] = x[k] * s * wf[k];
-}
-
 /* cos and sin of a row's rotation angles, computed once per step and row (the same for every layer and for q and k). */
 static void rope_angles(float *cs, int head_dim, int pos, const float *inv_freq) {
     const int half = head_dim / 2;
@@ -283,9 +268,8 @@ static void rows_task(void *arg, int ith, int nth) {
         const int b = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (b >= j->n) return;
         if (j->kind == ROWS_ADD_NORM) {        /* x += add; xb = rmsnorm(x) */
-            float *x = c->x + (size_t)b * dim;
-            if (j->add) { const float *a = j->add + (size_t)b * dim; for (int i = 0; i < dim; i++) x[i] += a[i]; }
-            if (j->norm) rmsnorm(c->xb + (size_t)b * dim, x, j->norm, dim, hp->norm_eps, NULL);
+            kern->add_rmsnorm(j->norm ? c->xb + (size_t)b * dim : NULL, c->x + (size_t)b * dim, j->add ? j->add + (size_t)b * dim : NULL,
+                              j->norm ? j->norm->data : NULL, dim, hp->norm_eps); /* norms are converted to F32 at model init */
         } else if (j->kind == ROWS_SWIGLU) {   /* hb = silu(hb) * hb2 */
             float *g = c->hb + (size_t)b * ff; const float *u = c->hb2 + (size_t)b * ff;
             kern->silu_mul(g, u, ff);
@@ -407,7 +391,7 @@ static sx_status cpu_decode(sx_context *ctx, const sx_batch *batch) {
     PH(PH_OUT);
     for (int k = 0; k < ctx->n_outputs; k++) {
         int b = ctx->out_rows[k];
-        rmsnorm(c->out_x + (size_t)k * dim, c->x + (size_t)b * dim, m->output_norm, dim, hp->norm_eps, NULL);
+        sx_kernels_get()->add_rmsnorm(c->out_x + (size_t)k * dim, c->x + (size_t)b * dim, NULL, m->output_norm->data, dim, hp->norm_eps);
     }
     if (ctx->n_outputs > 0) {
         mm_op out = { m->output, NULL, ctx->logits, hp->n_vocab };

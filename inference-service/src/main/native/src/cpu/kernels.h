@@ -55,6 +55,10 @@ typedef struct sx_kernels {
                  const sx_kv_layout *lay, const int32_t *blocks, int bs, float scale, float *scores, size_t sc_stride, float *out, size_t out_stride);
     void (*to_f16)(const float *x, uint16_t *y, int n); /* round to nearest even */
     void (*silu_mul)(float *g, const float *u, int n);  /* g[i] = g[i] / (1 + expf(-g[i])) * u[i], bit for bit */
+    /* x += add (where add), then o = rmsnorm(x) * w (where o): the sum of squares in eight double lanes (element i
+     * in lane i % 8, each square exact), combined ((p0 + p4) + (p1 + p5)) + ((p2 + p6) + (p3 + p7)), the same bits on
+     * every path. */
+    void (*add_rmsnorm)(float *o, float *x, const float *add, const float *w, int n, float eps);
 } sx_kernels;
 
 const sx_kernels *sx_kernels_get(void);

@@ -259,6 +259,48 @@ static void silu_mul_avx2(float *g, const float *u, int n) {
     else silu_mul_loop(g, u, n, expf8);
 }
 
+/* add_rmsnorm_body with vectors: the adds and the output products element by element, the squares into eight double
+ * lanes (as two 4-lane halves with AVX2), fma(x, x, p) being p + x * x exactly since the square is exact in double. */
+SX_AVX512 static void add_rmsnorm_avx512(float *o, float *x, const float *add, const float *w, int n, float eps) {
+    int i = 0;
+    if (add) {
+        for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_add_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(add + i)));
+        for (; i < n; i++) x[i] += add[i];
+    }
+    if (!o) return;
+    __m512d acc = _mm512_setzero_pd();
+    for (i = 0; i + 8 <= n; i += 8) { const __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + i)); acc = _mm512_fmadd_pd(v, v, acc); }
+    double p[8];
+    _mm512_storeu_pd(p, acc);
+    for (; i < n; i++) p[0] += (double)x[i] * x[i];
+    const float s = rms_scale(p, n, eps);
+    const __m512 vs = _mm512_set1_ps(s);
+    for (i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(o + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), vs), _mm512_loadu_ps(w + i)));
+    for (; i < n; i++) o[i] = x[i] * s * w[i];
+}
+
+static void add_rmsnorm_avx2(float *o, float *x, const float *add, const float *w, int n, float eps) {
+    if (avx512()) { add_rmsnorm_avx512(o, x, add, w, n, eps); return; }
+    int i = 0;
+    if (add) {
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(add + i)));
+        for (; i < n; i++) x[i] += add[i];
+    }
+    if (!o) return;
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    for (i = 0; i + 8 <= n; i += 8) {
+        const __m256d a = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), b = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
+        lo = _mm256_fmadd_pd(a, a, lo); hi = _mm256_fmadd_pd(b, b, hi);
+    }
+    double p[8];
+    _mm256_storeu_pd(p, lo); _mm256_storeu_pd(p + 4, hi);
+    for (; i < n; i++) p[0] += (double)x[i] * x[i];
+    const float s = rms_scale(p, n, eps);
+    const __m256 vs = _mm256_set1_ps(s);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), _mm256_loadu_ps(w + i)));
+    for (; i < n; i++) o[i] = x[i] * s * w[i];
+}
+
 /* Eight cache elements d .. d + 7 of one KV head as floats: float16 (F16C) or Q8_0 (the block's fp16 scale times the
  * quants, exact in float, so the attention is that of a float cache of the dequantized values). */
 SX_INLINE __m256 kv_load8(const char *head, int d, const int q8) {
@@ -535,7 +577,7 @@ const sx_kernels *sx_kernels_avx2(void) {
         k.quant[SX_Q8_0] = k.quant[SX_Q4_0] = quant_q8_0_avx2;
         k.quant[SX_Q4_K] = k.quant[SX_Q6_K] = quant_q8_K_avx2;
         k.dot_f32 = dot_f32_avx2; k.axpy_f32 = axpy_f32_avx2; k.attn = attn_avx2;
-        k.to_f16 = to_f16_avx2; k.silu_mul = silu_mul_avx2;
+        k.to_f16 = to_f16_avx2; k.silu_mul = silu_mul_avx2; k.add_rmsnorm = add_rmsnorm_avx2;
         for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         k.gemm[SX_Q8_0] = gemm_q8_0_avx2;
         if (sx_cpu()->avx512vnni && sx_cpu()->avx512vl && sx_cpu()->avx512bw) { /* Q8_0 weights are repacked to SX_Q8_0X16 at model init */

@@ -221,6 +221,26 @@ SX_INLINE void axpyv_q8_0(int hd, float a, const void *v, float *out) { float vf
 
 SX_INLINE void axpy_f32_body(int n, float a, const float *x, float *y) { for (int i = 0; i < n; i++) y[i] += a * x[i]; }
 
+/* The rmsnorm's scale 1 / sqrt(mean of squares + eps) from its eight double partial sums. */
+SX_INLINE float rms_scale(const double p[8], int n, float eps) {
+    const double ss = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+    return (float)(1.0 / sqrt(ss / n + eps));
+}
+
+/* sx_kernels.add_rmsnorm, portable. Eight double partial sums: one chain of n dependent adds was most of this op's
+ * time; each square is exact in double, so only the sums' rounding (~1e-16) differs from one chain's. */
+SX_INLINE void add_rmsnorm_body(float *o, float *x, const float *add, const float *w, int n, float eps) {
+    if (add) for (int i = 0; i < n; i++) x[i] += add[i];
+    if (!o) return;
+    double p[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) p[j] += (double)x[i + j] * x[i + j];
+    for (; i < n; i++) p[0] += (double)x[i] * x[i];
+    const float s = rms_scale(p, n, eps);
+    for (int k = 0; k < n; k++) o[k] = x[k] * s * w[k];
+}
+
 const sx_kernels *sx_kernels_scalar(void);
 const sx_kernels *sx_kernels_avx2(void);
 

@@ -24,6 +24,7 @@ static void attn_generic(int hd, int nh, int group, int nt, int n_pos0, const fl
 }
 static void axpy_f32_generic(int n, float a, const float *x, float *y) { axpy_f32_body(n, a, x, y); }
 static void silu_mul_generic(float *g, const float *u, int n) { for (int i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i]; }
+static void add_rmsnorm_generic(float *o, float *x, const float *add, const float *w, int n, float eps) { add_rmsnorm_body(o, x, add, w, n, eps); }
 
 
 const sx_kernels *sx_kernels_scalar(void) {
@@ -38,7 +39,7 @@ const sx_kernels *sx_kernels_scalar(void) {
         k.quant[SX_Q8_0] = k.quant[SX_Q4_0] = quant_q8_0_generic;
         k.quant[SX_Q4_K] = k.quant[SX_Q6_K] = quant_q8_K_generic;
         k.dot_f32 = dot_f32_generic; k.axpy_f32 = axpy_f32_generic; k.attn = attn_generic;
-        k.to_f16 = to_f16_generic; k.silu_mul = silu_mul_generic;
+        k.to_f16 = to_f16_generic; k.silu_mul = silu_mul_generic; k.add_rmsnorm = add_rmsnorm_generic;
         for (int t = 0; t < 31; t++) k.gemm[t] = sx_gemm_generic;
         init = 1;
     }
