@@ -77,10 +77,7 @@ class ScalarFallbackIT {
      */
     @Test
     void amxTileProductsGiveTheSameResultsAsAvx512() throws Exception {
-        int[] prompt = new int[48];
-        for (int j = 0; j < prompt.length; j++) {
-            prompt[j] = j == 0 ? 1 : 300 + 97 * j % 20000;
-        }
+        int[] prompt = SessionIT.longPrompt(48);
         List<String> amx = runChild(SessionIT.q8Model(), 8, prompt, Map.of(), SessionOptions.KvCacheType.F16);
         List<String> avx512 = runChild(SessionIT.q8Model(), 8, prompt, Map.of("SEXTANT_CPU", "avx512"), SessionOptions.KvCacheType.F16);
         boolean hostHasAmx = Files.readString(Path.of("/proc/cpuinfo")).contains(" amx_int8");

@@ -85,11 +85,18 @@ class SessionIT {
         }
     }
 
-    @Test
-    void prefillLogitsOfEveryRowEqualTokenByTokenDecoding() {
-        try (Model m = Model.load(EngineTestSupport.stories());
-                Session s = m.newSession(SessionOptions.defaults().withThreads(2).withContextTokens(128))) {
-            int[] p = PROMPTS[2];
+    /** A prompt of n tokens: BOS, then ids spread over the first 20K of the vocabulary. */
+    static int[] longPrompt(int n) {
+        int[] p = new int[n];
+        for (int j = 0; j < n; j++) {
+            p[j] = j == 0 ? 1 : 300 + 97 * j % 20000;
+        }
+        return p;
+    }
+
+    /** Logits of every row of a prefill (all rows output) equal those of decoding the prompt token by token. */
+    private static void assertPrefillRowsEqualTokenByToken(Path model, int[] p) {
+        try (Model m = Model.load(model); Session s = m.newSession(SessionOptions.defaults().withThreads(2).withContextTokens(128))) {
             Batch b = s.newBatch();
             for (int j = 0; j < p.length; j++) {
                 b.add(p[j], j, 0, true);
@@ -103,9 +110,14 @@ class SessionIT {
                 b.clear();
                 b.add(p[j], j, 1, true);
                 s.step(b);
-                assertThat(s.logitsCopy(0)).as("position %d", j).containsExactly(all[j]);
+                assertThat(s.logitsCopy(0)).as("%s position %d (cpu %s)", model.getFileName(), j, Model.cpuFeatures()).containsExactly(all[j]);
             }
         }
+    }
+
+    @Test
+    void prefillLogitsOfEveryRowEqualTokenByTokenDecoding() {
+        assertPrefillRowsEqualTokenByToken(EngineTestSupport.stories(), PROMPTS[2]);
     }
 
     /**
@@ -115,27 +127,7 @@ class SessionIT {
      */
     @Test
     void q8PrefillOfFortyRowsEqualsTokenByTokenDecoding() {
-        int[] p = new int[40];
-        for (int j = 0; j < p.length; j++) {
-            p[j] = j == 0 ? 1 : 300 + 97 * j % 20000;
-        }
-        try (Model m = Model.load(q8Model()); Session s = m.newSession(SessionOptions.defaults().withThreads(2).withContextTokens(128))) {
-            Batch b = s.newBatch();
-            for (int j = 0; j < p.length; j++) {
-                b.add(p[j], j, 0, true);
-            }
-            assertThat(s.step(b)).isEqualTo(p.length);
-            float[][] all = new float[p.length][];
-            for (int j = 0; j < p.length; j++) {
-                all[j] = s.logitsCopy(j);
-            }
-            for (int j = 0; j < p.length; j++) {
-                b.clear();
-                b.add(p[j], j, 1, true);
-                s.step(b);
-                assertThat(s.logitsCopy(0)).as("position %d (cpu %s)", j, Model.cpuFeatures()).containsExactly(all[j]);
-            }
-        }
+        assertPrefillRowsEqualTokenByToken(q8Model(), longPrompt(40));
     }
 
     @Test
