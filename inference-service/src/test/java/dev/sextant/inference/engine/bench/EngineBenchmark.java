@@ -178,7 +178,8 @@ public final class EngineBenchmark {
         return -1;
     }
 
-    private static String cpuName() throws IOException {
+    /** The CPU's model name from /proc/cpuinfo (figures depend on the host kind; benchmarks print it). */
+    public static String cpuName() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
             if (line.startsWith("model name")) {
                 return line.substring(line.indexOf(':') + 1).trim();

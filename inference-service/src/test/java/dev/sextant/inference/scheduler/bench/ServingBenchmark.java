@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import dev.sextant.inference.engine.Model;
 import dev.sextant.inference.engine.Session;
 import dev.sextant.inference.engine.SessionOptions;
+import dev.sextant.inference.engine.bench.EngineBenchmark;
 import dev.sextant.inference.gguf.GgmlType;
 import dev.sextant.inference.gguf.RandomModelGenerator;
 import dev.sextant.inference.sampling.SamplingParams;
@@ -80,10 +81,11 @@ public final class ServingBenchmark {
         int rounds = args.length > 7 ? Integer.parseInt(args[7]) : 3;
         SessionOptions.KvCacheType kv = SessionOptions.KvCacheType.valueOf(System.getProperty("bench.kv", "f16").toUpperCase(java.util.Locale.ROOT));
         int maxStreams = Arrays.stream(streams).max().orElse(64);
-        System.out.printf("machine: %d cores online (shared with other work: figures are noisy); model %s (%d MB); "
+        System.out.printf("machine: %s, %d cores online (shared with other work: figures are noisy), CPU features %s; model %s (%d MB); "
                 + "%d engine threads; prompt %d, output %d tokens per stream; greedy; at most %d tokens per step, %d of them "
                 + "prefill beside decode rows; bursts prefilled first: %s; %d rounds per stream count; KV cache %s%n%n",
-                Runtime.getRuntime().availableProcessors(), modelPath, Files.size(modelPath) >> 20, threads, promptTokens,
+                EngineBenchmark.cpuName(), Runtime.getRuntime().availableProcessors(),
+                Model.cpuFeatures(), modelPath, Files.size(modelPath) >> 20, threads, promptTokens,
                 outputTokens, stepTokens, mixedPrefill, burstsFirst, rounds, kv);
         Tokenizer tokenizer = Tokenizers.fromGguf(modelPath);
         double base = 0;
