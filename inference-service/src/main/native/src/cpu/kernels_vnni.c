@@ -77,7 +77,7 @@ static inline void quant_q8_0s_block(const float *x, float *d_out, int32_t *s128
     if (_mm512_cmp_ps_mask(v0, v0, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q)) { quant_q8_0s_scalar(x, d_out, s128, qs); return; }
     const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
     const float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
-    *d_out = sx_fp16_to_fp32(sx_fp32_to_fp16(d));
+    *d_out = _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT)); /* F16C: sx_fp32_to_fp16's rounding (to nearest even, subnormals, overflow to inf), in two instructions */
     const __m512 vid = _mm512_set1_ps(id);
     const __m512i i0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, vid)), i1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, vid));
     _mm_storeu_si128((__m128i *)qs, _mm512_cvtepi32_epi8(i0));
