@@ -63,7 +63,7 @@ _Static_assert(MM_ACT_BLOCK % 16 == 0, "a block of input rows starts a run of si
 #ifndef MM_CHUNK_DIV
 /* Chunks per thread and weight matrix. 8 took ~5 % longer than 4 for the 16-row decode step of the generated 134M model
  * (session 5, Intel: shorter streams per thread); 2 was within the noise of 4 on AMD Zen 4 (session 6) and faster on
- * the AMX Xeon of session 7 (16-row decode matmuls 6.3-6.4 vs 6.5-7.0 ms, 512-token prefill step 109-110 vs 110-115 ms,
+ * the AMX Xeon of session 7 (16-row decode matmuls 6.3-6.4 vs 6.5-6.9 ms, 512-token prefill step 109-110 vs 110-115 ms,
  * batch 1 2.8-3.0 vs 3.0-3.1 ms; fewer tile configurations and pipeline starts per product). */
 #define MM_CHUNK_DIV 2
 #endif
