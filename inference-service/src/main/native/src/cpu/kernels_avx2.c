@@ -398,7 +398,9 @@ SX_INLINE void attn_groups(int hd, int nh, int group, int nt, int n_pos0, const 
      * instead of one. 16 sequences at positions 128-256 on the 2-vCPU Xeon: attention 5.5-5.6 vs 6.2 ms per step;
      * 4 sequences at 1024-1056: 8.5-8.7 vs 10.1. Longer tasks would fetch the values twice. */
     const ptrdiff_t v_ahead = (size_t)n_pos * nkv * lay->pos <= sx_cpu()->l2_bytes / 4 * 3 ? v - k : 0;
+    float vmx[8 * nt * nh]; /* per row and head, eight lanes of running max over full groups */
     for (int i = 0; i < nt * nh; i++) mx[i] = -INFINITY;
+    for (int i = 0; i < 8 * nt * nh; i++) vmx[i] = -INFINITY;
     const char *kr[ATT_GROUP];
     for (int b0 = 0; b0 < n_pos; b0 += bs) {
         const int b1 = n_pos - b0 < bs ? n_pos : b0 + bs;
@@ -414,8 +416,11 @@ SX_INLINE void attn_groups(int hd, int nh, int group, int nt, int n_pos0, const 
                         const int r = t * nh + h; const float *qh = q + t * q_stride + (size_t)h * hd;
                         float *sr = sc + r * sc_stride + p0;
                         if (np == ATT_GROUP) {
-                            _mm256_storeu_ps(sr, _mm256_mul_ps(kgroup(hd, qh, kr, ko), _mm256_set1_ps(scale)));
-                            for (int i = 0; i < ATT_GROUP; i++) mx[r] = sr[i] > mx[r] ? sr[i] : mx[r];
+                            const __m256 s8 = _mm256_mul_ps(kgroup(hd, qh, kr, ko), _mm256_set1_ps(scale));
+                            _mm256_storeu_ps(sr, s8);
+                            /* lane-wise running max (max_ps(s, m) is s > m ? s : m, the scalar test below): reduced
+                             * into mx after the pass; a max is the same in any order */
+                            _mm256_storeu_ps(vmx + 8 * r, _mm256_max_ps(s8, _mm256_loadu_ps(vmx + 8 * r)));
                         } else
                             for (int i = 0; i < np; i++) { sr[i] = kone(hd, qh, kr[i] + ko) * scale; mx[r] = sr[i] > mx[r] ? sr[i] : mx[r]; }
                     }
@@ -431,6 +436,11 @@ SX_INLINE void attn_groups(int hd, int nh, int group, int nt, int n_pos0, const 
                     }
             }
         }
+    }
+    for (int r = 0; r < nt * nh; r++) {
+        float l[8];
+        _mm256_storeu_ps(l, _mm256_loadu_ps(vmx + 8 * r));
+        for (int i = 0; i < 8; i++) mx[r] = l[i] > mx[r] ? l[i] : mx[r];
     }
     attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride, expsub_avx2);
     const char *vr[ATT_GROUP];
