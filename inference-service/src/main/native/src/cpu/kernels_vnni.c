@@ -158,7 +158,7 @@ void sx_gemm_q8_0x16(int k, const void *w, size_t ws, int nr, const void *x, siz
  * per row and block) and the tile stores take most of it; a result tile started from a stored bias tile instead of
  * the subtraction was slower (~325). */
 #define AMX_ROWS 16
-#define AMX_MAX_BLOCKS 1024 /* k up to 32768: the 4 KiB result ring and the row index are all that grow with k */
+#define AMX_MAX_BLOCKS 1024 /* rows of up to 32768 values take the tile unit (nothing here grows with k; a bound kept for sanity), longer ones x16_tile */
 #ifndef AMX_AHEAD
 #define AMX_AHEAD 3 /* 1: ~300, 2: ~320 GMAC/s in the measurement above */
 #endif
