@@ -59,7 +59,7 @@ static int online_cores(void) { long n = sysconf(_SC_NPROCESSORS_ONLN); return n
 #ifndef MM_ACT_BLOCK
 #define MM_ACT_BLOCK 32
 #endif
-_Static_assert(MM_ACT_BLOCK % 16 == 0, "a block of input rows starts a run of sixteen (the AMX activation layout's unit)");
+_Static_assert(MM_ACT_BLOCK % SX_AMX_ROWS == 0, "a block of input rows starts a run of sixteen (the AMX activation layout's unit)");
 #ifndef MM_CHUNK_DIV
 /* Chunks per thread and weight matrix. 8 took ~5 % longer than 4 for the 16-row decode step of the generated 134M model
  * (session 5, Intel: shorter streams per thread); 2 was within the noise of 4 on AMD Zen 4 (session 6) and faster on
@@ -135,7 +135,8 @@ static void quant_task(void *arg, int ith, int nth) {
         if (u >= j->units) return;
         if (u < j->tiled_units) {
             const int run = u / j->parts, i0 = u % j->parts * QUANT_BLOCKS, nb = j->k / QK8_0;
-            j->kern->quant_tiled(j->x + (size_t)run * 16 * j->k, j->y + (size_t)run * 16 * j->stride, j->k, i0, i0 + QUANT_BLOCKS < nb ? i0 + QUANT_BLOCKS : nb);
+            j->kern->quant_tiled(j->x + (size_t)run * SX_AMX_ROWS * j->k, j->y + (size_t)run * SX_AMX_ROWS * j->stride, j->k, i0,
+                                 i0 + QUANT_BLOCKS < nb ? i0 + QUANT_BLOCKS : nb);
             continue;
         }
         const int b0 = j->tiled + (u - j->tiled_units) * QUANT_ROWS;
@@ -149,7 +150,7 @@ static void quant_rows(cpu_ctx *c, sx_dtype t, const float *x, int n, int k, voi
     if (t == SX_Q8_0X16 && kern->quant_tiled) {
         j.tiled = kern->tiled_rows(n, k);
         j.parts = (k / QK8_0 + QUANT_BLOCKS - 1) / QUANT_BLOCKS;
-        j.tiled_units = j.tiled / 16 * j.parts;
+        j.tiled_units = j.tiled / SX_AMX_ROWS * j.parts;
     }
     j.units = j.tiled_units + (n - j.tiled + QUANT_ROWS - 1) / QUANT_ROWS;
     atomic_init(&j.next, 0);

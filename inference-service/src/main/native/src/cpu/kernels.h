@@ -77,6 +77,7 @@ void sx_gemm_q8_0x16(int k, const void *w, size_t ws, int nr, const void *x, siz
  * whose first sx_amx_tiled_rows(n, k) rows are stored in runs of sixteen, block-major (kernels_vnni.c), converted by
  * sx_quant_q8_0s_tiled (blocks i0 .. i1 - 1 of one run: x its first row, y the run's start), the rest by
  * sx_quant_q8_0s row by row. */
+#define SX_AMX_ROWS 16 /* activation rows per tile product (a run of the tiled layout) */
 int sx_amx_tiled_rows(int n, int k);
 void sx_quant_q8_0s_tiled(const float *x, void *y, int k, int i0, int i1);
 void sx_gemm_q8_0x16_amx(int k, const void *w, size_t ws, int nr, const void *x, size_t xs, int nc, float *y, size_t ldy, sx_dot_fn dot);

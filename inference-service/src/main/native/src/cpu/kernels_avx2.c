@@ -437,11 +437,8 @@ SX_INLINE void attn_groups(int hd, int nh, int group, int nt, int n_pos0, const 
             }
         }
     }
-    for (int r = 0; r < nt * nh; r++) {
-        float l[8];
-        _mm256_storeu_ps(l, _mm256_loadu_ps(vmx + 8 * r));
-        for (int i = 0; i < 8; i++) mx[r] = l[i] > mx[r] ? l[i] : mx[r];
-    }
+    for (int r = 0; r < nt * nh; r++)
+        for (int i = 0; i < 8; i++) mx[r] = vmx[8 * r + i] > mx[r] ? vmx[8 * r + i] : mx[r];
     attn_softmax(hd, nh, nt, n_pos0, sc, sc_stride, mx, inv, out, out_stride, expsub_avx2);
     const char *vr[ATT_GROUP];
     for (int b0 = 0; b0 < n_pos; b0 += bs) {

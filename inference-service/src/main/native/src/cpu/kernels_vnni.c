@@ -157,7 +157,7 @@ void sx_gemm_q8_0x16(int k, const void *w, size_t ws, int nr, const void *x, siz
  * gathered per call in that experiment): 325-350 vs 215-235 GMAC/s for x16_tile. The scaling (four vector operations
  * per row and block) and the tile stores take most of it; a result tile started from a stored bias tile instead of
  * the subtraction was slower (~325). */
-#define AMX_ROWS 16
+#define AMX_ROWS SX_AMX_ROWS
 #define AMX_MAX_BLOCKS 1024 /* rows of up to 32768 values take the tile unit (nothing here grows with k; a bound kept for sanity), longer ones x16_tile */
 #ifndef AMX_AHEAD
 #define AMX_AHEAD 3 /* 1: ~300, 2: ~320 GMAC/s in the measurement above */
